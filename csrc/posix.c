@@ -1,0 +1,249 @@
+/* nativesockets: the procs that need C on POSIX (Linux, macOS, the BSDs).
+ * Every function sets errno and returns -1 (or NS_INVALID_SOCKET) on failure,
+ * so Python reads the error with ffi.errno, i.e. osLastError(). */
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/ioctl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+typedef int ns_handle;
+
+#ifndef MSG_NOSIGNAL
+#define MSG_NOSIGNAL 0          /* macOS: SO_NOSIGPIPE instead */
+#endif
+#ifndef AI_V4MAPPED
+#define AI_V4MAPPED 0
+#endif
+
+#define NS_INVALID_SOCKET (-1)
+#define NS_HANDLE_MAX INT_MAX
+#define NS_SUN_PATH_LENGTH ((int)sizeof(((struct sockaddr_un *)0)->sun_path))
+#if defined(SOCK_CLOEXEC) && !defined(__APPLE__)
+#define NS_HAS_ACCEPT4 1
+#else
+#define NS_HAS_ACCEPT4 0
+#endif
+
+struct ns_name {
+    int family;
+    int port;
+    int len;
+    char text[sizeof(((struct sockaddr_un *)0)->sun_path) + 1];
+};
+
+static int ns_set_inheritable(ns_handle s, int inheritable)
+{
+    int flags = fcntl(s, F_GETFD);
+    if (flags == -1)
+        return -1;
+    flags = inheritable ? (flags & ~FD_CLOEXEC) : (flags | FD_CLOEXEC);
+    return fcntl(s, F_SETFD, flags);
+}
+
+static ns_handle ns_socket(int domain, int type, int protocol, int inheritable)
+{
+#if NS_HAS_ACCEPT4
+    type = inheritable ? (type & ~SOCK_CLOEXEC) : (type | SOCK_CLOEXEC);
+    return socket(domain, type, protocol);
+#else
+    int s = socket(domain, type, protocol);
+    if (s != -1 && ns_set_inheritable(s, inheritable) == -1) {
+        int saved = errno;
+        close(s);
+        errno = saved;
+        return -1;
+    }
+    return s;
+#endif
+}
+
+static int ns_close(ns_handle s)
+{
+    /* POSIX leaves the descriptor state unspecified after EINTR; Linux and
+       macOS always release it, so EINTR is success here (as in CPython). */
+    if (close(s) == -1 && errno != EINTR)
+        return -1;
+    return 0;
+}
+
+static int ns_set_blocking(ns_handle s, int blocking)
+{
+    int on = !blocking;
+    return ioctl(s, FIONBIO, &on);
+}
+
+static int ns_format(const struct sockaddr *sa, socklen_t len, int strip_mapped,
+                     struct ns_name *out)
+{
+    out->family = sa->sa_family;
+    out->port = 0;
+    out->len = 0;
+    if (sa->sa_family == AF_INET && len >= (socklen_t)sizeof(struct sockaddr_in)) {
+        const struct sockaddr_in *a = (const struct sockaddr_in *)sa;
+        if (!inet_ntop(AF_INET, &a->sin_addr, out->text, sizeof(out->text)))
+            return -1;
+        out->port = ntohs(a->sin_port);
+    } else if (sa->sa_family == AF_INET6 && len >= (socklen_t)sizeof(struct sockaddr_in6)) {
+        const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)sa;
+        if (!inet_ntop(AF_INET6, &a->sin6_addr, out->text, sizeof(out->text)))
+            return -1;
+        if (strip_mapped && IN6_IS_ADDR_V4MAPPED(&a->sin6_addr))
+            memmove(out->text, out->text + 7, strlen(out->text + 7) + 1);
+        out->port = ntohs(a->sin6_port);
+    } else if (sa->sa_family == AF_UNIX) {
+        const struct sockaddr_un *a = (const struct sockaddr_un *)sa;
+        size_t off = offsetof(struct sockaddr_un, sun_path), n = 0;
+        if (len > off) {
+            n = len - off;
+            if (n > sizeof(a->sun_path))
+                n = sizeof(a->sun_path);
+            if (a->sun_path[0] != '\0')        /* a path: stop at its NUL */
+                n = strnlen(a->sun_path, n);   /* else Linux's abstract name */
+        }
+        memcpy(out->text, a->sun_path, n);
+        out->len = (int)n;
+        return 0;
+    } else {
+        errno = EAFNOSUPPORT;
+        return -1;
+    }
+    out->len = (int)strlen(out->text);
+    return 0;
+}
+
+static int ns_getname(ns_handle s, int peer, struct ns_name *out)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof(ss);
+    memset(&ss, 0, sizeof(ss));
+    if ((peer ? getpeername(s, (struct sockaddr *)&ss, &len)
+              : getsockname(s, (struct sockaddr *)&ss, &len)) == -1)
+        return -1;
+    return ns_format((struct sockaddr *)&ss, len, 0, out);
+}
+
+static ns_handle ns_accept(ns_handle s, int inheritable, struct ns_name *peer)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof(ss);
+    int c;
+    memset(&ss, 0, sizeof(ss));
+#if NS_HAS_ACCEPT4
+    c = accept4(s, (struct sockaddr *)&ss, &len, inheritable ? 0 : SOCK_CLOEXEC);
+#else
+    c = accept(s, (struct sockaddr *)&ss, &len);
+    if (c != -1 && ns_set_inheritable(c, inheritable) == -1) {
+        int saved = errno;
+        close(c);
+        errno = saved;
+        return -1;
+    }
+#endif
+    if (c == -1)
+        return -1;
+    if (ns_format((struct sockaddr *)&ss, len, 0, peer) == -1) {
+        peer->len = 0;   /* an unknown family still gives a handle */
+        peer->port = 0;
+    }
+    return c;
+}
+
+static int ns_sockport(ns_handle s)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof(ss);
+    if (getsockname(s, (struct sockaddr *)&ss, &len) == -1)
+        return -1;
+    if (ss.ss_family == AF_INET)
+        return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+    if (ss.ss_family == AF_INET6)
+        return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+    errno = EAFNOSUPPORT;
+    return -1;
+}
+
+/* The option's value, or a number below INT_MIN (errno set) on failure. */
+static long long ns_getsockopt_int(ns_handle s, int level, int optname)
+{
+    int value = 0;
+    socklen_t len = sizeof(value);
+    if (getsockopt(s, level, optname, &value, &len) == -1)
+        return (long long)INT_MIN - 1;
+    return value;
+}
+
+static int ns_setsockopt_int(ns_handle s, int level, int optname, int value)
+{
+    return setsockopt(s, level, optname, &value, sizeof(value));
+}
+
+static int ns_sockfamily(ns_handle s)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof(ss);
+    memset(&ss, 0, sizeof(ss));
+    if (getsockname(s, (struct sockaddr *)&ss, &len) == -1)
+        return -1;
+    return ss.ss_family;
+}
+
+/* select()'s contract on poll(): any handle number works. Keeps the ready
+   handles at the front of `handles` in their order and returns their count;
+   a closed handle fails the call with EBADF, as select() does. Returns -2,
+   before any system call, if a handle is negative. */
+static int ns_poll(ns_handle *handles, int n, int for_write, int timeout_ms)
+{
+    struct pollfd stack[64], *fds = stack;
+    short want = for_write ? POLLOUT : POLLIN;
+    int i, r, ready = 0;
+    for (i = 0; i < n; i++)
+        if (handles[i] < 0)
+            return -2;
+    if (n > 64 && !(fds = malloc(sizeof(*fds) * (size_t)n))) {
+        errno = ENOMEM;
+        return -1;
+    }
+    for (i = 0; i < n; i++) {
+        fds[i].fd = handles[i];
+        fds[i].events = want;
+        fds[i].revents = 0;
+    }
+    r = poll(fds, (nfds_t)n, timeout_ms);
+    if (r > 0) {
+        for (i = 0; i < n; i++) {
+            if (fds[i].revents & POLLNVAL) {
+                errno = EBADF;
+                r = -1;
+                break;
+            }
+            if (fds[i].revents & (want | POLLHUP | POLLERR))
+                handles[ready++] = handles[i];
+        }
+        if (r != -1)
+            r = ready;
+    }
+    if (fds != stack)
+        free(fds);
+    return r;
+}
+
+static int ns_h_errno(void)
+{
+    return h_errno;
+}
+
+static int ns_fcntl(int fd, int cmd, long arg)
+{
+    return fcntl(fd, cmd, arg);
+}

@@ -1,0 +1,160 @@
+"""Nim's ``nativesockets`` module for Python: a low-level, cross-platform sockets layer.
+
+Every name of Nim's module is here with the same spelling; the mapping is in the README.
+"""
+
+from nativesockets._ffi import lib as _lib
+from nativesockets.addresses import (
+    INADDR_ANY,
+    AddrInfo,
+    SockAddr,
+    Sockaddr_in,
+    Sockaddr_in6,
+    Sockaddr_storage,
+    Sockaddr_un,
+    Sockaddr_un_path_length,
+    freeAddrInfo,
+    freeaddrinfo,
+    getAddrInfo,
+    getAddrString,
+    inet_ntoa,
+    makeUnixAddr,
+)
+from nativesockets.constants import *  # noqa: F403
+from nativesockets.constants import __all__ as _constant_names
+from nativesockets.errors import osLastError, raiseOSError
+from nativesockets.netdb import (
+    getHostByAddr,
+    getHostByName,
+    getHostname,
+    getProtoByName,
+    getServByName,
+    getServByPort,
+)
+from nativesockets.sockets import (
+    accept,
+    bindAddr,
+    close,
+    connect,
+    createNativeSocket,
+    fcntl,
+    getLocalAddr,
+    getPeerAddr,
+    getSockDomain,
+    getSockName,
+    getSockOptInt,
+    listen,
+    osInvalidSocket,
+    recv,
+    recvfrom,
+    selectRead,
+    selectWrite,
+    send,
+    sendto,
+    setBlocking,
+    setInheritable,
+    setSockOptInt,
+)
+from nativesockets.types import (
+    Domain,
+    Hostent,
+    Port,
+    Protocol,
+    Servent,
+    SocketHandle,
+    SockLen,
+    SockType,
+    toInt,
+    toKnownDomain,
+    toSockType,
+)
+
+ntohl = _lib.ntohl
+ntohs = _lib.ntohs
+htonl = _lib.htonl
+htons = _lib.htons
+
+# The enum members, as Nim code names them unqualified.
+AF_UNSPEC, AF_UNIX, AF_INET, AF_INET6 = Domain
+SOCK_STREAM, SOCK_DGRAM, SOCK_RAW, SOCK_SEQPACKET = SockType
+(IPPROTO_TCP, IPPROTO_UDP, IPPROTO_IP, IPPROTO_IPV6, IPPROTO_RAW, IPPROTO_ICMP, IPPROTO_ICMPV6) = (
+    Protocol
+)
+
+__all__ = [
+    "AF_INET",
+    "AF_INET6",
+    "AF_UNIX",
+    "AF_UNSPEC",
+    "AddrInfo",
+    "Domain",
+    "Hostent",
+    "INADDR_ANY",
+    "IPPROTO_ICMP",
+    "IPPROTO_ICMPV6",
+    "IPPROTO_IP",
+    "IPPROTO_IPV6",
+    "IPPROTO_RAW",
+    "IPPROTO_TCP",
+    "IPPROTO_UDP",
+    "Port",
+    "Protocol",
+    "SOCK_DGRAM",
+    "SOCK_RAW",
+    "SOCK_SEQPACKET",
+    "SOCK_STREAM",
+    "Servent",
+    "SockAddr",
+    "SockLen",
+    "SockType",
+    "Sockaddr_in",
+    "Sockaddr_in6",
+    "Sockaddr_storage",
+    "Sockaddr_un",
+    "Sockaddr_un_path_length",
+    "SocketHandle",
+    "accept",
+    "bindAddr",
+    "close",
+    "connect",
+    "createNativeSocket",
+    "fcntl",
+    "freeAddrInfo",
+    "freeaddrinfo",
+    "getAddrInfo",
+    "getAddrString",
+    "getHostByAddr",
+    "getHostByName",
+    "getHostname",
+    "getLocalAddr",
+    "getPeerAddr",
+    "getProtoByName",
+    "getServByName",
+    "getServByPort",
+    "getSockDomain",
+    "getSockName",
+    "getSockOptInt",
+    "htonl",
+    "htons",
+    "inet_ntoa",
+    "listen",
+    "makeUnixAddr",
+    "ntohl",
+    "ntohs",
+    "osInvalidSocket",
+    "osLastError",
+    "raiseOSError",
+    "recv",
+    "recvfrom",
+    "selectRead",
+    "selectWrite",
+    "send",
+    "sendto",
+    "setBlocking",
+    "setInheritable",
+    "setSockOptInt",
+    "toInt",
+    "toKnownDomain",
+    "toSockType",
+    *_constant_names,
+]

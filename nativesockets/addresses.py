@@ -1,0 +1,383 @@
+"""Socket addresses: the sockaddr structures, their text, and getaddrinfo lists."""
+
+from __future__ import annotations
+
+import os
+import socket as _stdlib_socket
+from collections.abc import Iterator
+from typing import Any, Union
+
+from nativesockets._ffi import ffi, lib
+from nativesockets.errors import c_int, c_string, fail
+from nativesockets.types import Domain, Port, Protocol, SockType
+
+_STORAGE = ffi.sizeof("struct sockaddr_storage")
+_SUN_PATH_OFFSET = ffi.offsetof("struct sockaddr_un", "sun_path")
+Sockaddr_un_path_length: int = lib.NS_SUN_PATH_LENGTH
+INADDR_ANY: int = lib.INADDR_ANY
+
+PathArg = Union[str, bytes, "os.PathLike[str]", "os.PathLike[bytes]"]
+
+
+class _Field:
+    """One field of the C struct behind a SockAddr, read and written in place."""
+
+    def __init__(self, ctype: str) -> None:
+        self.ctype = ctype
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, obj: SockAddr | None, objtype: Any = None) -> Any:
+        if obj is None:
+            return self
+        value = getattr(ffi.cast(self.ctype, obj._sa), self.name)
+        if isinstance(value, ffi.CData):  # arrays: sin6_addr, sun_path
+            return bytes(ffi.buffer(value))
+        return value
+
+    def __set__(self, obj: SockAddr, value: Any) -> None:
+        target = ffi.cast(self.ctype, obj._sa)
+        if isinstance(getattr(target, self.name), ffi.CData):
+            data = bytes(value)
+            field = getattr(target, self.name)
+            if len(data) > ffi.sizeof(field):
+                raise ValueError(f"{self.name} holds {ffi.sizeof(field)} bytes")
+            ffi.memmove(field, data, len(data))
+        else:
+            try:
+                setattr(target, self.name, value)
+            except OverflowError as e:
+                raise ValueError(f"{self.name}: {e}") from None
+
+
+class SockAddr:
+    """A socket address owned by this package: sockaddr_storage-sized memory and a length.
+
+    ``len(addr)`` is its SockLen, as passed to ``bindAddr``, ``connect`` and ``sendto``.
+    Build one with ``Sockaddr_in``, ``Sockaddr_in6``, ``Sockaddr_un``/``makeUnixAddr`` or
+    ``Sockaddr_storage``; ``AddrInfo.ai_addr`` gives one too.
+    """
+
+    __slots__ = ("_mem", "_sa", "_len")
+    sa_family = _Field("struct sockaddr *")
+
+    def __init__(self, data: bytes = b"") -> None:
+        self._mem = ffi.new("struct sockaddr_storage *")
+        self._sa = ffi.cast("struct sockaddr *", self._mem)
+        if len(data) > _STORAGE:
+            raise ValueError(f"a socket address holds at most {_STORAGE} bytes, got {len(data)}")
+        ffi.memmove(self._mem, data, len(data))
+        self._len = len(data) if data else _STORAGE
+
+    def __len__(self) -> int:
+        return self._len
+
+    def __bytes__(self) -> bytes:
+        return ffi.buffer(self._mem, self._len)[:]
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, SockAddr):
+            return NotImplemented
+        return bytes(self) == bytes(other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        try:
+            text = repr(getAddrString(self))
+        except OSError:
+            text = f"family={self.sa_family}"
+        return f"<{type(self).__name__} {text}, len={self._len}>"
+
+
+class Sockaddr_storage(SockAddr):
+    """Room for any socket address: ``Sockaddr_storage()`` to receive one (``recvfrom``,
+    raw ``accept``), or ``Sockaddr_storage(raw_bytes)`` for an address given as bytes."""
+
+    __slots__ = ()
+    ss_family = _Field("struct sockaddr_storage *")
+
+
+def _pton(family: int, address: object, dest: Any) -> None:
+    text = c_string(address, "address")
+    if lib.inet_pton(family, text, dest) != 1:
+        raise ValueError(f"not a valid {Domain(family).name} address: {address!r}")
+
+
+class Sockaddr_in(SockAddr):
+    """An IPv4 address (``struct sockaddr_in``); fields in network byte order as in C."""
+
+    __slots__ = ()
+    sin_family = _Field("struct sockaddr_in *")
+    sin_port = _Field("struct sockaddr_in *")
+
+    def __init__(self, address: str | bytes = "0.0.0.0", port: int = 0) -> None:
+        super().__init__()
+        sin = ffi.cast("struct sockaddr_in *", self._mem)
+        sin.sin_family = lib.AF_INET
+        sin.sin_port = lib.htons(Port(port))
+        _pton(lib.AF_INET, address, ffi.addressof(sin.sin_addr))
+        self._len = ffi.sizeof("struct sockaddr_in")
+
+    @property
+    def sin_addr(self) -> int:
+        """``sin_addr.s_addr``: the address as C holds it (network byte order)."""
+        return int(ffi.cast("struct sockaddr_in *", self._sa).sin_addr.s_addr)
+
+    @sin_addr.setter
+    def sin_addr(self, s_addr: int) -> None:
+        value = c_int(s_addr, "s_addr", 0, 2**32 - 1)
+        ffi.cast("struct sockaddr_in *", self._sa).sin_addr.s_addr = value
+
+
+class Sockaddr_in6(SockAddr):
+    """An IPv6 address (``struct sockaddr_in6``); fields in network byte order as in C."""
+
+    __slots__ = ()
+    sin6_family = _Field("struct sockaddr_in6 *")
+    sin6_port = _Field("struct sockaddr_in6 *")
+    sin6_flowinfo = _Field("struct sockaddr_in6 *")
+    sin6_scope_id = _Field("struct sockaddr_in6 *")
+
+    def __init__(
+        self,
+        address: str | bytes = "::",
+        port: int = 0,
+        flowinfo: int = 0,
+        scope_id: int = 0,
+    ) -> None:
+        super().__init__()
+        sin6 = ffi.cast("struct sockaddr_in6 *", self._mem)
+        sin6.sin6_family = lib.AF_INET6
+        sin6.sin6_port = lib.htons(Port(port))
+        sin6.sin6_flowinfo = lib.htonl(c_int(flowinfo, "flowinfo", 0, 2**32 - 1))
+        sin6.sin6_scope_id = c_int(scope_id, "scope_id", 0, 2**32 - 1)
+        _pton(lib.AF_INET6, address, ffi.addressof(sin6.sin6_addr))
+        self._len = ffi.sizeof("struct sockaddr_in6")
+
+    @property
+    def sin6_addr(self) -> bytes:
+        """The 16 address bytes."""
+        return bytes(ffi.buffer(ffi.cast("struct sockaddr_in6 *", self._sa).sin6_addr.s6_addr))
+
+
+class Sockaddr_un(SockAddr):
+    """A Unix-domain address (``struct sockaddr_un``) for a filesystem path.
+
+    The path must be shorter than ``Sockaddr_un_path_length`` bytes and hold no NUL.
+    """
+
+    __slots__ = ()
+    sun_family = _Field("struct sockaddr_un *")
+    sun_path = _Field("struct sockaddr_un *")
+
+    def __init__(self, path: PathArg) -> None:
+        super().__init__()
+        data = c_string(os.fsencode(path) if not isinstance(path, bytes) else path, "path")
+        if len(data) >= Sockaddr_un_path_length:
+            raise ValueError(
+                f"socket path too long: {len(data)} bytes, at most "
+                f"{Sockaddr_un_path_length - 1}: {path!r}"
+            )
+        sun = ffi.cast("struct sockaddr_un *", self._mem)
+        sun.sun_family = lib.AF_UNIX
+        ffi.memmove(sun.sun_path, data, len(data))
+        self._len = _SUN_PATH_OFFSET + len(data) + 1
+
+
+def makeUnixAddr(path: PathArg) -> Sockaddr_un:
+    """The ``Sockaddr_un`` for ``path``; ValueError if it is too long or holds a NUL."""
+    return Sockaddr_un(path)
+
+
+def sockaddr(addr: object, namelen: int | None) -> tuple[Any, int]:
+    """The C pointer and length of a SockAddr argument, checked."""
+    if not isinstance(addr, SockAddr):
+        raise TypeError(f"a socket address must be a SockAddr, not {type(addr).__name__}")
+    if namelen is None:
+        return addr._sa, addr._len
+    return addr._sa, c_int(namelen, "namelen", 0, _STORAGE)
+
+
+def name_text(name: Any) -> str:
+    """The text in a filled ``struct ns_name``."""
+    return os.fsdecode(ffi.buffer(name.text, name.len)[:])
+
+
+def getAddrString(sockAddr: SockAddr, strAddress: bytearray | None = None) -> str | None:
+    """The text of the address in ``sockAddr``: dotted quad, IPv6 text (an IPv4-mapped one as
+    the IPv4 text, as Nim does), or the Unix path. Uses ``inet_ntop(3)``.
+
+    With ``strAddress`` (Nim's second overload), a ``bytearray`` of length 46, the text is
+    written into it in place and None is returned. Raises OSError(EAFNOSUPPORT) for another
+    family.
+    """
+    sa, length = sockaddr(sockAddr, None)
+    if strAddress is not None:
+        if not isinstance(strAddress, bytearray):
+            raise TypeError(f"strAddress must be a bytearray, not {type(strAddress).__name__}")
+        if len(strAddress) != 46:
+            raise ValueError(f"strAddress must have length 46, not {len(strAddress)}")
+    name = ffi.new("struct ns_name *")
+    if lib.ns_format(sa, length, 1, name) == -1:
+        fail(f"getAddrString(family {sockAddr.sa_family})")
+    if strAddress is None:
+        return name_text(name)
+    strAddress[:] = ffi.buffer(name.text, name.len)
+    return None
+
+
+def inet_ntoa(in_addr: int) -> str:
+    """The dotted-quad text of ``in_addr`` (``s_addr``, network byte order as C holds it).
+
+    Computed with ``inet_ntop(3)``, which unlike ``inet_ntoa(3)`` is safe from threads.
+    """
+    box = ffi.new("struct in_addr *", [c_int(in_addr, "in_addr", 0, 2**32 - 1)])
+    text = ffi.new("char[]", 16)
+    lib.inet_ntop(lib.AF_INET, box, text, 16)
+    return ffi.string(text).decode("ascii")
+
+
+class _AddrInfoList:
+    """Owns the C list from getaddrinfo(3); frees it once."""
+
+    __slots__ = ("head",)
+
+    def __init__(self, head: Any) -> None:
+        self.head = ffi.gc(head, lib.freeaddrinfo)
+
+    def free(self) -> None:
+        head, self.head = self.head, None
+        if head is not None:
+            ffi.release(head)
+
+
+class _NodeField:
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, obj: AddrInfo | None, objtype: Any = None) -> Any:
+        if obj is None:
+            return self
+        return getattr(obj._live(), self.name)
+
+
+class AddrInfo:
+    """A node of the list ``getAddrInfo`` returns; the first node owns the whole list.
+
+    Read the fields as in C (``ai_family``, ``ai_socktype``, ``ai_protocol``, ``ai_addrlen``,
+    ``ai_addr``, ``ai_canonname``, ``ai_next``) or iterate over the nodes. Free it with
+    ``freeAddrInfo`` or a ``with`` block (idempotent), or let it be collected. Any use after
+    free raises ValueError.
+    """
+
+    __slots__ = ("_list", "_node")
+    ai_flags = _NodeField()
+    ai_family = _NodeField()
+    ai_socktype = _NodeField()
+    ai_protocol = _NodeField()
+    ai_addrlen = _NodeField()
+
+    def __init__(self, owner: _AddrInfoList, node: Any) -> None:
+        self._list = owner
+        self._node = node
+
+    def _live(self) -> Any:
+        if self._list.head is None:
+            raise ValueError("AddrInfo used after freeAddrInfo")
+        return self._node
+
+    @property
+    def ai_addr(self) -> SockAddr:
+        """A copy of this node's socket address."""
+        node = self._live()
+        return SockAddr(ffi.buffer(node.ai_addr, node.ai_addrlen)[:])
+
+    @property
+    def ai_canonname(self) -> str | None:
+        node = self._live()
+        if node.ai_canonname == ffi.NULL:
+            return None
+        return ffi.string(node.ai_canonname).decode("utf-8", "surrogateescape")
+
+    @property
+    def ai_next(self) -> AddrInfo | None:
+        nxt = self._live().ai_next
+        return None if nxt == ffi.NULL else AddrInfo(self._list, nxt)
+
+    def __iter__(self) -> Iterator[AddrInfo]:
+        node: AddrInfo | None = self
+        while node is not None:
+            yield node
+            node = node.ai_next
+
+    def __enter__(self) -> AddrInfo:
+        self._live()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._list.free()
+
+    def __repr__(self) -> str:
+        if self._list.head is None:
+            return "<AddrInfo freed>"
+        return (
+            f"<AddrInfo family={self.ai_family} socktype={self.ai_socktype} "
+            f"protocol={self.ai_protocol} addr={getAddrString(self.ai_addr)!r}>"
+        )
+
+
+def freeAddrInfo(ai: AddrInfo) -> None:
+    """Free the list ``ai`` belongs to (``freeaddrinfo(3)``). Freeing twice does nothing."""
+    if not isinstance(ai, AddrInfo):
+        raise TypeError(f"freeAddrInfo takes an AddrInfo, not {type(ai).__name__}")
+    ai._list.free()
+
+
+freeaddrinfo = freeAddrInfo
+
+_FAMILIES = {int(d): int(d) for d in Domain}
+_TYPES = {int(t): int(t) for t in SockType}
+_PROTOCOLS = {int(p): int(p) for p in Protocol}
+
+
+def getAddrInfo(
+    address: str | bytes,
+    port: int,
+    domain: Domain = Domain.AF_INET,
+    sockType: SockType = SockType.SOCK_STREAM,
+    protocol: Protocol = Protocol.IPPROTO_TCP,
+) -> AddrInfo:
+    """Resolve ``address`` and ``port`` with ``getaddrinfo(3)`` (``GetAddrInfoW`` on Windows).
+
+    Returns the owning ``AddrInfo``. For AF_INET6 the hints ask for AI_V4MAPPED, as Nim does.
+    A failed lookup raises ``socket.gaierror`` with the ``gai_strerror`` text.
+    """
+    host = c_string(address, "address")
+    if type(port) is not Port:
+        port = Port(port)
+    family = _FAMILIES.get(domain)
+    socktype = _TYPES.get(sockType)
+    proto = _PROTOCOLS.get(protocol)
+    if family is None or socktype is None or proto is None:
+        raise ValueError(
+            f"getAddrInfo: unknown domain, sockType or protocol: {domain!r}, "
+            f"{sockType!r}, {protocol!r}"
+        )
+    hints = ffi.new("struct addrinfo *")
+    hints.ai_family = family
+    hints.ai_socktype = socktype
+    hints.ai_protocol = proto
+    if family == lib.AF_INET6:
+        hints.ai_flags = lib.AI_V4MAPPED
+    service = ffi.NULL if socktype == lib.SOCK_RAW else b"%d" % port
+    res = ffi.new("struct addrinfo **")
+    code = lib.getaddrinfo(host, service, hints, res)
+    if code != 0:
+        if code == lib.EAI_SYSTEM:
+            fail(f"getAddrInfo({address!r}, {int(port)})")
+        text = ffi.string(lib.gai_strerror(code)).decode("utf-8", "replace")
+        raise _stdlib_socket.gaierror(code, f"getAddrInfo({address!r}, {int(port)}): {text}")
+    owner = _AddrInfoList(res[0])
+    return AddrInfo(owner, owner.head)

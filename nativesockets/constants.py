@@ -1,0 +1,81 @@
+"""The constants Nim's nativesockets exports, with this platform's values (from the C headers).
+
+IOCPARM_MASK and IOC_IN are Winsock's ioctl encoding (the seed's values on every platform;
+meaningful on Windows only). FIONBIO is this platform's ioctl request.
+"""
+
+from __future__ import annotations
+
+from nativesockets._ffi import lib
+
+IOCPARM_MASK: int = 127
+IOC_IN: int = -2147483648
+FIONBIO: int = lib.FIONBIO
+
+SOL_SOCKET: int = lib.SOL_SOCKET
+SOMAXCONN: int = lib.SOMAXCONN
+SO_ERROR: int = lib.SO_ERROR
+SO_ACCEPTCONN: int = lib.SO_ACCEPTCONN
+SO_BROADCAST: int = lib.SO_BROADCAST
+SO_DEBUG: int = lib.SO_DEBUG
+SO_DONTROUTE: int = lib.SO_DONTROUTE
+SO_KEEPALIVE: int = lib.SO_KEEPALIVE
+SO_OOBINLINE: int = lib.SO_OOBINLINE
+SO_REUSEADDR: int = lib.SO_REUSEADDR
+SO_REUSEPORT: int = lib.SO_REUSEPORT
+SO_RCVBUF: int = lib.SO_RCVBUF
+SO_SNDBUF: int = lib.SO_SNDBUF
+SO_TYPE: int = lib.SO_TYPE
+MSG_PEEK: int = lib.MSG_PEEK
+TCP_NODELAY: int = lib.TCP_NODELAY
+IPV6_V6ONLY: int = lib.IPV6_V6ONLY
+
+# POSIX names the real module exports from its posix import
+F_GETFL: int = lib.F_GETFL
+F_SETFL: int = lib.F_SETFL
+O_NONBLOCK: int = lib.O_NONBLOCK
+MSG_NOSIGNAL: int = lib.MSG_NOSIGNAL
+EAGAIN: int = lib.EAGAIN
+EWOULDBLOCK: int = lib.EWOULDBLOCK
+EINTR: int = lib.EINTR
+EINPROGRESS: int = lib.EINPROGRESS
+ECONNRESET: int = lib.ECONNRESET
+EPIPE: int = lib.EPIPE
+ENETRESET: int = lib.ENETRESET
+EBADF: int = lib.EBADF
+
+
+__all__ = [
+    "IOCPARM_MASK",
+    "IOC_IN",
+    "FIONBIO",
+    "SOL_SOCKET",
+    "SOMAXCONN",
+    "SO_ERROR",
+    "SO_ACCEPTCONN",
+    "SO_BROADCAST",
+    "SO_DEBUG",
+    "SO_DONTROUTE",
+    "SO_KEEPALIVE",
+    "SO_OOBINLINE",
+    "SO_REUSEADDR",
+    "SO_REUSEPORT",
+    "SO_RCVBUF",
+    "SO_SNDBUF",
+    "SO_TYPE",
+    "MSG_PEEK",
+    "TCP_NODELAY",
+    "IPV6_V6ONLY",
+    "F_GETFL",
+    "F_SETFL",
+    "O_NONBLOCK",
+    "MSG_NOSIGNAL",
+    "EAGAIN",
+    "EWOULDBLOCK",
+    "EINTR",
+    "EINPROGRESS",
+    "ECONNRESET",
+    "EPIPE",
+    "ENETRESET",
+    "EBADF",
+]

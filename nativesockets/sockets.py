@@ -1,0 +1,365 @@
+"""Socket handles: create, bind, listen, accept, connect, send, receive, options, close.
+
+Each proc checks its arguments before any C call (TypeError, ValueError), runs the system
+call without the GIL, and retries it after Python's signal handlers ran when a signal
+interrupted it (PEP 475).
+"""
+
+from __future__ import annotations
+
+from time import monotonic
+from typing import Any, Union, overload
+
+from nativesockets._ffi import ffi, lib
+from nativesockets.addresses import SockAddr, name_text, sockaddr
+from nativesockets.errors import HANDLE_MAX, c_int, fail, handle
+from nativesockets.types import Domain, Port, Protocol, SockType, toKnownDomain
+
+osInvalidSocket: int = lib.NS_INVALID_SOCKET
+SOMAXCONN: int = lib.SOMAXCONN
+_EINTR = lib.EINTR
+_INT_MIN = -(2**31)
+_SO_ERROR = lib.SO_ERROR
+_SOL_SOCKET = lib.SOL_SOCKET
+
+Buffer = Union[bytes, bytearray, memoryview]
+
+
+def _buffer(data: Any, length: int | None, writable: bool) -> tuple[Any, int]:
+    """A C view of a Python buffer, without a copy, and the length checked against it."""
+    view = ffi.from_buffer(data, require_writable=writable)
+    size = len(view)
+    if length is None:
+        return view, size
+    if type(length) is not int or not 0 <= length <= size:
+        c_int(length, "length", 0, size)
+    return view, length
+
+
+def fcntl(fd: int, cmd: int, arg: int = 0) -> int:
+    """``fcntl(2)`` with an integer argument (POSIX only). Returns its result, or -1 with
+    ``osLastError()`` set."""
+    if type(fd) is not int or not 0 <= fd <= HANDLE_MAX:
+        fd = handle(fd)
+    return int(lib.ns_fcntl(fd, c_int(cmd, "cmd"), c_int(arg, "arg", -(2**63), 2**63 - 1)))
+
+
+def createNativeSocket(
+    domain: Domain | int = Domain.AF_INET,
+    sockType: SockType | int = SockType.SOCK_STREAM,
+    protocol: Protocol | int = Protocol.IPPROTO_TCP,
+    inheritable: bool = False,
+) -> int:
+    """Create a socket: ``socket(2)`` on POSIX (with SOCK_CLOEXEC unless ``inheritable``),
+    ``WSASocketW`` on Windows. Takes the enums or raw native numbers.
+
+    Returns the handle, or ``osInvalidSocket`` on failure with ``osLastError()`` set.
+    """
+    try:
+        return lib.ns_socket(domain, sockType, protocol, inheritable)
+    except OverflowError as e:
+        raise ValueError(f"createNativeSocket: {e}") from None
+
+
+def close(socket: int) -> None:
+    """Close the handle: ``close(2)`` on POSIX, ``closesocket`` on Windows.
+
+    Raises OSError when the system reports an error (Nim discards it).
+    """
+    if type(socket) is not int or not 0 <= socket <= HANDLE_MAX:
+        socket = handle(socket)
+    if lib.ns_close(socket) == -1:
+        fail(f"close({socket})")
+
+
+def setInheritable(s: int, inheritable: bool) -> bool:
+    """Set whether child processes inherit the handle (``FD_CLOEXEC`` via ``fcntl(2)``;
+    ``SetHandleInformation`` on Windows). Returns True on success."""
+    if type(s) is not int or not 0 <= s <= HANDLE_MAX:
+        s = handle(s)
+    return lib.ns_set_inheritable(s, bool(inheritable)) == 0
+
+
+def bindAddr(socket: int, name: SockAddr, namelen: int | None = None) -> int:
+    """Bind the handle to ``name`` (``bind(2)``). ``namelen`` defaults to ``len(name)``.
+
+    Returns 0, or -1 with ``osLastError()`` set.
+    """
+    if type(socket) is not int or not 0 <= socket <= HANDLE_MAX:
+        socket = handle(socket)
+    sa, length = sockaddr(name, namelen)
+    return lib.bind(socket, sa, length)
+
+
+def listen(socket: int, backlog: int = SOMAXCONN) -> int:
+    """Mark the handle as accepting connections (``listen(2)``). Returns 0 or -1."""
+    if type(socket) is not int or not 0 <= socket <= HANDLE_MAX:
+        socket = handle(socket)
+    return lib.listen(socket, c_int(backlog, "backlog"))
+
+
+def connect(s: int, name: SockAddr, namelen: int | None = None) -> int:
+    """Connect the handle to ``name`` (``connect(2)``). Returns 0, or -1 with
+    ``osLastError()`` set (EINPROGRESS on a non-blocking handle).
+
+    Interrupted by a signal, it waits for the connection to finish, as PEP 475 prescribes.
+    """
+    if type(s) is not int or not 0 <= s <= HANDLE_MAX:
+        s = handle(s)
+    sa, length = sockaddr(name, namelen)
+    if lib.connect(s, sa, length) == 0:
+        return 0
+    if ffi.errno != _EINTR:
+        return -1
+    if _wait(s, True, -1) == -1:
+        return -1
+    error = lib.ns_getsockopt_int(s, _SOL_SOCKET, _SO_ERROR)
+    if error < _INT_MIN:
+        return -1
+    if error:
+        ffi.errno = error
+        return -1
+    return 0
+
+
+def send(socket: int, buffer: Buffer, length: int | None = None, flags: int = 0) -> int:
+    """Send from a bytes-like object without copying (``send(2)``).
+
+    ``length`` defaults to the whole buffer and may not exceed it. Returns the count sent,
+    or -1 with ``osLastError()`` set.
+    """
+    if type(socket) is not int or not 0 <= socket <= HANDLE_MAX:
+        socket = handle(socket)
+    data, size = _buffer(buffer, length, False)
+    while True:
+        r: int = lib.send(socket, data, size, flags)
+        if r >= 0 or ffi.errno != _EINTR:
+            return r
+
+
+def recv(
+    socket: int, buffer: bytearray | memoryview, length: int | None = None, flags: int = 0
+) -> int:
+    """Receive into a writable buffer without copying (``recv(2)``).
+
+    Returns the count received (0 at end of stream), or -1 with ``osLastError()`` set.
+    """
+    if type(socket) is not int or not 0 <= socket <= HANDLE_MAX:
+        socket = handle(socket)
+    data, size = _buffer(buffer, length, True)
+    while True:
+        r: int = lib.recv(socket, data, size, flags)
+        if r >= 0 or ffi.errno != _EINTR:
+            return r
+
+
+def sendto(
+    socket: int,
+    buffer: Buffer,
+    length: int | None,
+    flags: int,
+    to: SockAddr,
+    tolen: int | None = None,
+) -> int:
+    """Send a datagram to ``to`` (``sendto(2)``). Returns the count sent or -1."""
+    if type(socket) is not int or not 0 <= socket <= HANDLE_MAX:
+        socket = handle(socket)
+    data, size = _buffer(buffer, length, False)
+    sa, salen = sockaddr(to, tolen)
+    while True:
+        r: int = lib.sendto(socket, data, size, flags, sa, salen)
+        if r >= 0 or ffi.errno != _EINTR:
+            return r
+
+
+def recvfrom(
+    socket: int,
+    buffer: bytearray | memoryview,
+    length: int | None = None,
+    flags: int = 0,
+    address: SockAddr | None = None,
+) -> int:
+    """Receive a datagram (``recvfrom(2)``); the sender is written into ``address`` (a
+    ``Sockaddr_storage``), whose length is updated. Returns the count received or -1."""
+    if type(socket) is not int or not 0 <= socket <= HANDLE_MAX:
+        socket = handle(socket)
+    data, size = _buffer(buffer, length, True)
+    if address is None:
+        sa, salen = ffi.NULL, ffi.NULL
+    else:
+        sa, cap = sockaddr(address, None)
+        salen = ffi.new("socklen_t *", ffi.sizeof("struct sockaddr_storage"))
+    while True:
+        r: int = lib.recvfrom(socket, data, size, flags, sa, salen)
+        if r >= 0 or ffi.errno != _EINTR:
+            break
+    if r >= 0 and address is not None:
+        address._len = min(salen[0], ffi.sizeof("struct sockaddr_storage"))
+    return r
+
+
+@overload
+def accept(fd: int, inheritable: bool = False) -> tuple[int, str]: ...
+@overload
+def accept(fd: int, inheritable: SockAddr) -> int: ...
+
+
+def accept(fd: int, inheritable: bool | SockAddr = False) -> tuple[int, str] | int:
+    """Accept a connection: ``accept4(2)`` with SOCK_CLOEXEC unless ``inheritable`` (accept
+    and ``fcntl(2)`` where accept4 is missing; ``accept`` on Windows).
+
+    Returns ``(handle, peer address text)`` (IPv4, IPv6 or the Unix path, often ""), or
+    ``(osInvalidSocket, "")`` on failure with ``osLastError()`` set.
+
+    POSIX's raw form, ``accept(fd, addr)`` with a ``Sockaddr_storage``, returns the handle
+    (or ``osInvalidSocket``) and writes the peer into ``addr``.
+    """
+    if type(fd) is not int or not 0 <= fd <= HANDLE_MAX:
+        fd = handle(fd)
+    peer = ffi.new("struct ns_name *")
+    raw = isinstance(inheritable, SockAddr)
+    while True:
+        c: int = lib.ns_accept(fd, 0 if raw else bool(inheritable), peer)
+        if c != osInvalidSocket or ffi.errno != _EINTR:
+            break
+    if raw:
+        if c != osInvalidSocket:
+            _peer_into(c, inheritable)  # type: ignore[arg-type]
+        return c
+    if c == osInvalidSocket:
+        return osInvalidSocket, ""
+    return c, name_text(peer)
+
+
+def _peer_into(s: int, addr: SockAddr) -> None:
+    salen = ffi.new("socklen_t *", ffi.sizeof("struct sockaddr_storage"))
+    if lib.getpeername(s, addr._sa, salen) == 0:
+        addr._len = min(salen[0], ffi.sizeof("struct sockaddr_storage"))
+
+
+def getSockDomain(socket: int) -> Domain:
+    """The handle's address family (``getsockname(2)``). OSError for an unknown family."""
+    if type(socket) is not int or not 0 <= socket <= HANDLE_MAX:
+        socket = handle(socket)
+    family: int = lib.ns_sockfamily(socket)
+    if family == -1:
+        fail(f"getSockDomain({socket})")
+    domain = toKnownDomain(family)
+    if domain is None:
+        raise OSError(f"getSockDomain({socket}): unknown socket family {family}")
+    return domain
+
+
+def getSockName(socket: int) -> Port:
+    """The handle's local port (``getsockname(2)``). OSError(EAFNOSUPPORT) for a socket
+    that is neither IPv4 nor IPv6."""
+    if type(socket) is not int or not 0 <= socket <= HANDLE_MAX:
+        socket = handle(socket)
+    port: int = lib.ns_sockport(socket)
+    if port == -1:
+        fail(f"getSockName({socket})")
+    return Port(port)
+
+
+def _name(socket: int, domain: Domain, peer: int, proc: str) -> tuple[str, Port]:
+    if type(socket) is not int or not 0 <= socket <= HANDLE_MAX:
+        socket = handle(socket)
+    if not isinstance(domain, Domain):
+        raise TypeError(f"{proc}: domain must be a Domain, not {type(domain).__name__}")
+    name = ffi.new("struct ns_name *")
+    if lib.ns_getname(socket, peer, name) == -1:
+        fail(f"{proc}({socket}, {domain.name})")
+    return name_text(name), Port(name.port)
+
+
+def getLocalAddr(socket: int, domain: Domain) -> tuple[str, Port]:
+    """The handle's local address and port (``getsockname(2)``): IPv4, IPv6 or Unix
+    (the path and Port(0)), read from what the system returns."""
+    return _name(socket, domain, 0, "getLocalAddr")
+
+
+def getPeerAddr(socket: int, domain: Domain) -> tuple[str, Port]:
+    """The connected peer's address and port (``getpeername(2)``): IPv4, IPv6 or Unix."""
+    return _name(socket, domain, 1, "getPeerAddr")
+
+
+def getSockOptInt(socket: int, level: int, optname: int) -> int:
+    """An integer socket option (``getsockopt(2)``). Raises OSError on failure."""
+    if type(socket) is not int or not 0 <= socket <= HANDLE_MAX:
+        socket = handle(socket)
+    try:
+        value: int = lib.ns_getsockopt_int(socket, level, optname)
+    except OverflowError as e:
+        raise ValueError(f"getSockOptInt: {e}") from None
+    if value < _INT_MIN:
+        fail(f"getSockOptInt({socket}, {level}, {optname})")
+    return value
+
+
+def setSockOptInt(socket: int, level: int, optname: int, optval: int) -> None:
+    """Set an integer socket option (``setsockopt(2)``). Raises OSError on failure."""
+    if type(socket) is not int or not 0 <= socket <= HANDLE_MAX:
+        socket = handle(socket)
+    try:
+        r = lib.ns_setsockopt_int(socket, level, optname, optval)
+    except OverflowError as e:
+        raise ValueError(f"setSockOptInt: {e}") from None
+    if r == -1:
+        fail(f"setSockOptInt({socket}, {level}, {optname}, {optval})")
+
+
+def setBlocking(s: int, blocking: bool) -> None:
+    """Set blocking mode: one ``ioctl(FIONBIO)`` on POSIX, ``ioctlsocket(FIONBIO)`` on
+    Windows. Raises OSError on failure."""
+    if type(s) is not int or not 0 <= s <= HANDLE_MAX:
+        s = handle(s)
+    if lib.ns_set_blocking(s, blocking is True or bool(blocking)) == -1:
+        fail(f"setBlocking({s}, {blocking})")
+
+
+def _wait(s: int, for_write: bool, timeout: int) -> int:
+    box = ffi.new("ns_handle[1]", [s])
+    while True:
+        r: int = lib.ns_poll(box, 1, for_write, timeout)
+        if r != -1 or ffi.errno != _EINTR:
+            return r
+
+
+def _select(fds: list[int], timeout: int, for_write: bool) -> int:
+    if type(fds) is not list:
+        raise TypeError(f"the handles must be a list, not {type(fds).__name__}")
+    if type(timeout) is not int or not -1 <= timeout <= 2**31 - 1:
+        timeout = c_int(timeout, "timeout", -1)
+    try:
+        arr = ffi.new("ns_handle[]", fds)
+    except OverflowError:
+        raise ValueError("invalid socket handle in the list") from None
+    n = len(fds)
+    deadline = monotonic() + timeout / 1000 if timeout > 0 else 0.0
+    while True:
+        r: int = lib.ns_poll(arr, n, for_write, timeout)
+        if r != -1 or ffi.errno != _EINTR:
+            break
+        if timeout > 0:
+            timeout = max(0, int((deadline - monotonic()) * 1000 + 0.999))
+    if r == -2:
+        raise ValueError(f"invalid socket handle in the list: {min(fds)}")
+    if r >= 0:
+        fds[:] = ffi.unpack(arr, r)
+    return r
+
+
+def selectRead(readfds: list[int], timeout: int = 500) -> int:
+    """Wait until handles in ``readfds`` are readable: ``poll(2)`` on POSIX (so any handle
+    number works), ``select`` with a set sized to the list on Windows.
+
+    Removes the handles that are not readable from the list in place and returns the
+    count of those that are; 0 on timeout; -1 with ``osLastError()`` set on failure (the
+    list then unchanged). ``timeout`` in milliseconds, -1 for none.
+    """
+    return _select(readfds, timeout, False)
+
+
+def selectWrite(writefds: list[int], timeout: int = 500) -> int:
+    """As ``selectRead``, for handles that are writable."""
+    return _select(writefds, timeout, True)
