@@ -20,7 +20,15 @@ for version in PYTHONS[:-1]:
 
 nox.options.error_on_missing_interpreters = True
 nox.options.sessions = [
-    "tests", "lint", "typecheck", "conformance", "sanitize", "windows", "dist", "docs", "bench",
+    "tests",
+    "lint",
+    "typecheck",
+    "conformance",
+    "sanitize",
+    "windows",
+    "dist",
+    "docs",
+    "bench",
 ]
 
 

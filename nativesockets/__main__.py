@@ -11,7 +11,8 @@ import argparse
 import os
 import sys
 import tempfile
-from typing import Callable, List, Optional, Sequence
+from collections.abc import Sequence
+from typing import Callable
 
 import nativesockets as ns
 
@@ -26,7 +27,7 @@ def _check(ok: bool, what: str) -> None:
 def _echo(domain: ns.Domain, address: ns.SockAddr, say: Step) -> None:
     """One TCP (or Unix stream) echo through createNativeSocket/bindAddr/listen/accept."""
     proto = ns.IPPROTO_IP if domain == ns.AF_UNIX else ns.IPPROTO_TCP
-    handles: List[int] = []
+    handles: list[int] = []
     try:
         server = ns.createNativeSocket(domain, ns.SOCK_STREAM, proto)
         _check(server != ns.osInvalidSocket, "createNativeSocket")
@@ -124,7 +125,7 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         if args.command is None:
