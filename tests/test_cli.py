@@ -6,6 +6,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 
 import pytest
 
@@ -14,7 +15,10 @@ def run(*args: str, unshare: bool = False) -> subprocess.CompletedProcess[str]:
     cmd = [sys.executable, "-m", "nativesockets", *args]
     if unshare:
         cmd = ["unshare", "-n", *cmd]
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+    # Run outside the checkout, so the installed package is the one imported.
+    return subprocess.run(
+        cmd, capture_output=True, text=True, timeout=60, cwd=tempfile.gettempdir()
+    )
 
 
 def can_unshare() -> bool:
