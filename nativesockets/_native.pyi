@@ -1,0 +1,390 @@
+"""Types of the compiled module ``nativesockets._native`` (cffi, API mode), for type checkers.
+
+At run time the module holds two objects only: ``ffi`` and ``lib``. Every class below exists
+for type checkers alone: import them under ``typing.TYPE_CHECKING``, never at run time.
+
+``lib`` is typed name for name from cdefs/posix.h and cdefs/shim.h: constants are ``int``,
+functions take ``int`` for C integers and ``bytes`` or a cdata for pointers, as cffi does.
+The cdata classes mirror the C declarations: a struct class types both the struct and a
+pointer to it (cffi reads a field through either the same way), so a misspelt field is a
+type error. ``ffi.new`` and ``ffi.cast`` know the C types this package names; any other
+type gives a plain ``CData`` (no fields): add an overload here when the package needs one.
+tests/test_stub.py checks this file against the compiled module: names, kinds, arity.
+"""
+
+from collections.abc import Callable
+from typing import Final, Literal, TypeVar, final, overload
+
+from _typeshed import ReadableBuffer, WriteableBuffer
+from typing_extensions import TypeAlias
+
+_T = TypeVar("_T", bound=CData)
+
+class CData:
+    """Any cdata (``ffi.CData`` at run time): comparable, true unless NULL."""
+
+    def __eq__(self, other: object) -> bool: ...
+    def __ne__(self, other: object) -> bool: ...
+    def __hash__(self) -> int: ...
+    def __bool__(self) -> bool: ...
+
+_CData: TypeAlias = CData
+
+@final
+class CBuffer:
+    """What ``ffi.buffer`` returns: a buffer over C memory, sliced to bytes."""
+
+    def __buffer__(self, flags: int, /) -> memoryview: ...
+    def __len__(self) -> int: ...
+    @overload
+    def __getitem__(self, index: int) -> bytes: ...
+    @overload
+    def __getitem__(self, index: slice) -> bytes: ...
+    def __setitem__(self, index: int | slice, value: ReadableBuffer) -> None: ...
+
+class CharP(CData):
+    """``char *``: items are 1-byte ``bytes``; ``ffi.string`` gives the text."""
+
+    def __getitem__(self, index: int) -> bytes: ...
+    def __setitem__(self, index: int, value: bytes) -> None: ...
+
+@final
+class CharArray(CharP):
+    """``char[N]``, and what ``ffi.from_buffer`` returns."""
+
+    def __len__(self) -> int: ...
+
+@final
+class UCharArray(CData):
+    """``unsigned char[N]``: items are ints."""
+
+    def __getitem__(self, index: int) -> int: ...
+    def __setitem__(self, index: int, value: int) -> None: ...
+    def __len__(self) -> int: ...
+
+@final
+class CharPP(CData):
+    """``char **``, a NULL-terminated list of strings (``s_aliases``, ``h_addr_list``)."""
+
+    def __getitem__(self, index: int) -> CharP: ...
+
+@final
+class SocklenP(CData):
+    """``socklen_t *``."""
+
+    def __getitem__(self, index: int) -> int: ...
+    def __setitem__(self, index: int, value: int) -> None: ...
+
+@final
+class HandleArray(CData):
+    """``ns_handle[N]`` / ``ns_handle *``: handles as ints."""
+
+    def __getitem__(self, index: int) -> int: ...
+    def __setitem__(self, index: int, value: int) -> None: ...
+    def __len__(self) -> int: ...
+
+@final
+class InAddr(CData):
+    """``struct in_addr``."""
+
+    s_addr: int
+
+@final
+class In6Addr(CData):
+    """``struct in6_addr``."""
+
+    s6_addr: UCharArray
+
+@final
+class Sockaddr(CData):
+    """``struct sockaddr``."""
+
+    sa_family: int
+
+@final
+class SockaddrIn(CData):
+    """``struct sockaddr_in``."""
+
+    sin_family: int
+    sin_port: int
+    sin_addr: InAddr
+
+@final
+class SockaddrIn6(CData):
+    """``struct sockaddr_in6``."""
+
+    sin6_family: int
+    sin6_port: int
+    sin6_flowinfo: int
+    sin6_addr: In6Addr
+    sin6_scope_id: int
+
+@final
+class SockaddrUn(CData):
+    """``struct sockaddr_un``."""
+
+    sun_family: int
+    sun_path: CharArray
+
+@final
+class SockaddrStorage(CData):
+    """``struct sockaddr_storage``."""
+
+    ss_family: int
+
+@final
+class Addrinfo(CData):
+    """``struct addrinfo``."""
+
+    ai_flags: int
+    ai_family: int
+    ai_socktype: int
+    ai_protocol: int
+    ai_addrlen: int
+    ai_addr: Sockaddr
+    ai_canonname: CharP
+    ai_next: Addrinfo
+
+@final
+class AddrinfoPP(CData):
+    """``struct addrinfo **``."""
+
+    def __getitem__(self, index: int) -> Addrinfo: ...
+    def __setitem__(self, index: int, value: Addrinfo) -> None: ...
+
+@final
+class Servent(CData):
+    """``struct servent``."""
+
+    s_name: CharP
+    s_aliases: CharPP
+    s_port: int
+    s_proto: CharP
+
+@final
+class Hostent(CData):
+    """``struct hostent``."""
+
+    h_name: CharP
+    h_aliases: CharPP
+    h_addrtype: int
+    h_length: int
+    h_addr_list: CharPP
+
+@final
+class Protoent(CData):
+    """``struct protoent``."""
+
+    p_name: CharP
+    p_aliases: CharPP
+    p_proto: int
+
+@final
+class NsName(CData):
+    """``struct ns_name`` (cdefs/shim.h): an address as text."""
+
+    family: int
+    port: int
+    len: int
+    text: CharArray
+
+@final
+class FFI:
+    """The compiled module's ``ffi``: the subset of cffi's FFI this package calls."""
+
+    CData: type[_CData]
+    NULL: _CData
+    errno: int
+
+    def getwinerror(self, code: int = -1) -> tuple[int, str]:
+        """Windows only: ``(code, FormatMessage text)``; -1 for the saved GetLastError."""
+
+    @overload
+    def new(self, cdecl: Literal["char[]"], init: int | bytes) -> CharArray: ...
+    @overload
+    def new(self, cdecl: Literal["socklen_t *"], init: int = ...) -> SocklenP: ...
+    @overload
+    def new(
+        self, cdecl: Literal["ns_handle[]", "ns_handle[1]"], init: int | list[int] = ...
+    ) -> HandleArray: ...
+    @overload
+    def new(self, cdecl: Literal["struct in_addr *"], init: object = ...) -> InAddr: ...
+    @overload
+    def new(self, cdecl: Literal["struct in6_addr *"], init: object = ...) -> In6Addr: ...
+    @overload
+    def new(
+        self, cdecl: Literal["struct sockaddr_storage *"], init: object = ...
+    ) -> SockaddrStorage: ...
+    @overload
+    def new(self, cdecl: Literal["struct addrinfo *"], init: object = ...) -> Addrinfo: ...
+    @overload
+    def new(self, cdecl: Literal["struct addrinfo **"], init: object = ...) -> AddrinfoPP: ...
+    @overload
+    def new(self, cdecl: Literal["struct ns_name *"], init: object = ...) -> NsName: ...
+    @overload
+    def new(self, cdecl: str, init: object = ...) -> _CData: ...
+    @overload
+    def cast(self, cdecl: Literal["struct sockaddr *"], value: _CData | int) -> Sockaddr: ...
+    @overload
+    def cast(self, cdecl: Literal["struct sockaddr_in *"], value: _CData | int) -> SockaddrIn: ...
+    @overload
+    def cast(self, cdecl: Literal["struct sockaddr_in6 *"], value: _CData | int) -> SockaddrIn6: ...
+    @overload
+    def cast(self, cdecl: Literal["struct sockaddr_un *"], value: _CData | int) -> SockaddrUn: ...
+    @overload
+    def cast(
+        self, cdecl: Literal["struct sockaddr_storage *"], value: _CData | int
+    ) -> SockaddrStorage: ...
+    @overload
+    def cast(self, cdecl: str, value: _CData | int) -> _CData: ...
+    def sizeof(self, cdecl: str | _CData, /) -> int: ...
+    def offsetof(self, cdecl: str, field: str | int, /, *fields: str | int) -> int: ...
+    def addressof(self, cdata: _T, /, *fields: str | int) -> _T: ...
+    def buffer(self, cdata: _CData, size: int = ...) -> CBuffer: ...
+    @overload
+    def from_buffer(
+        self, python_buffer: ReadableBuffer, /, require_writable: Literal[False] = ...
+    ) -> CharArray: ...
+    @overload
+    def from_buffer(
+        self, python_buffer: WriteableBuffer, /, require_writable: bool
+    ) -> CharArray: ...
+    def memmove(
+        self, dest: _CData | WriteableBuffer, src: _CData | ReadableBuffer, n: int
+    ) -> None: ...
+    def string(self, cdata: CharP, maxlen: int = ...) -> bytes: ...
+    @overload
+    def unpack(self, cdata: CharP, length: int) -> bytes: ...
+    @overload
+    def unpack(self, cdata: HandleArray, length: int) -> list[int]: ...
+    def gc(self, cdata: _T, destructor: Callable[[_T], object] | None, size: int = ...) -> _T: ...
+    def release(self, cdata: _CData, /) -> None: ...
+
+@final
+class Lib:
+    """The compiled module's ``lib``: cdefs/posix.h and cdefs/shim.h."""
+
+    # Domain, SockType, Protocol
+    AF_UNSPEC: Final[int]
+    AF_UNIX: Final[int]
+    AF_INET: Final[int]
+    AF_INET6: Final[int]
+    SOCK_STREAM: Final[int]
+    SOCK_DGRAM: Final[int]
+    SOCK_RAW: Final[int]
+    SOCK_SEQPACKET: Final[int]
+    IPPROTO_IP: Final[int]
+    IPPROTO_IPV6: Final[int]
+    IPPROTO_TCP: Final[int]
+    IPPROTO_UDP: Final[int]
+    IPPROTO_RAW: Final[int]
+    IPPROTO_ICMP: Final[int]
+    IPPROTO_ICMPV6: Final[int]
+
+    # socket options, message flags, resolver flags
+    SOL_SOCKET: Final[int]
+    SOMAXCONN: Final[int]
+    SO_ERROR: Final[int]
+    SO_ACCEPTCONN: Final[int]
+    SO_BROADCAST: Final[int]
+    SO_DEBUG: Final[int]
+    SO_DONTROUTE: Final[int]
+    SO_KEEPALIVE: Final[int]
+    SO_OOBINLINE: Final[int]
+    SO_REUSEADDR: Final[int]
+    SO_REUSEPORT: Final[int]
+    SO_RCVBUF: Final[int]
+    SO_SNDBUF: Final[int]
+    SO_TYPE: Final[int]
+    TCP_NODELAY: Final[int]
+    IPV6_V6ONLY: Final[int]
+    MSG_PEEK: Final[int]
+    MSG_NOSIGNAL: Final[int]
+    MSG_DONTWAIT: Final[int]
+    AI_V4MAPPED: Final[int]
+    AI_PASSIVE: Final[int]
+    AI_CANONNAME: Final[int]
+    AI_NUMERICHOST: Final[int]
+    EAI_SYSTEM: Final[int]
+    INADDR_ANY: Final[int]
+    INADDR_LOOPBACK: Final[int]
+    INET6_ADDRSTRLEN: Final[int]
+    FIONBIO: Final[int]
+    F_GETFL: Final[int]
+    F_SETFL: Final[int]
+    F_GETFD: Final[int]
+    F_SETFD: Final[int]
+    FD_CLOEXEC: Final[int]
+    O_NONBLOCK: Final[int]
+
+    # errno values
+    EAGAIN: Final[int]
+    EWOULDBLOCK: Final[int]
+    EINTR: Final[int]
+    EINPROGRESS: Final[int]
+    ECONNRESET: Final[int]
+    EPIPE: Final[int]
+    ENETRESET: Final[int]
+    EBADF: Final[int]
+
+    # cdefs/shim.h
+    NS_INVALID_SOCKET: Final[int]
+    NS_HANDLE_MAX: Final[int]
+    NS_SUN_PATH_LENGTH: Final[int]
+    NS_HAS_ACCEPT4: Final[int]
+    NS_WINDOWS: Final[int]
+
+    # system calls
+    def bind(self, fd: int, addr: CData, addrlen: int, /) -> int: ...
+    def listen(self, fd: int, backlog: int, /) -> int: ...
+    def accept(self, fd: int, addr: CData, addrlen: CData, /) -> int: ...
+    def getpeername(self, fd: int, addr: CData, addrlen: CData, /) -> int: ...
+    def connect(self, fd: int, addr: CData, addrlen: int, /) -> int: ...
+    def send(self, fd: int, buf: CData | bytes, n: int, flags: int, /) -> int: ...
+    def recv(self, fd: int, buf: CData, n: int, flags: int, /) -> int: ...
+    def sendto(
+        self, fd: int, buf: CData | bytes, n: int, flags: int, addr: CData, addrlen: int, /
+    ) -> int: ...
+    def recvfrom(
+        self, fd: int, buf: CData, n: int, flags: int, addr: CData, addrlen: CData, /
+    ) -> int: ...
+    def close(self, fd: int, /) -> int: ...
+    def getaddrinfo(
+        self, node: bytes | CData, service: bytes | CData, hints: CData, res: AddrinfoPP, /
+    ) -> int: ...
+    def freeaddrinfo(self, res: Addrinfo, /) -> None: ...
+    def gai_strerror(self, code: int, /) -> CharP: ...
+    def getservbyname(self, name: bytes | CData, proto: bytes | CData, /) -> Servent: ...
+    def getservbyport(self, port: int, proto: bytes | CData, /) -> Servent: ...
+    def getprotobyname(self, name: bytes | CData, /) -> Protoent: ...
+    def gethostbyname(self, name: bytes | CData, /) -> Hostent: ...
+    def gethostbyaddr(self, addr: CData, length: int, family: int, /) -> Hostent: ...
+    def gethostname(self, name: CData, length: int, /) -> int: ...
+    def inet_pton(self, family: int, src: bytes | CData, dst: CData, /) -> int: ...
+    def inet_ntop(self, family: int, src: CData, dst: CData, size: int, /) -> CharP: ...
+    def inet_ntoa(self, addr: InAddr, /) -> CharP: ...
+    def ntohl(self, x: int, /) -> int: ...
+    def ntohs(self, x: int, /) -> int: ...
+    def htonl(self, x: int, /) -> int: ...
+    def htons(self, x: int, /) -> int: ...
+    def hstrerror(self, code: int, /) -> CharP: ...
+    def ns_fcntl(self, fd: int, cmd: int, arg: int, /) -> int: ...
+
+    # cdefs/shim.h helpers (csrc/posix.c, csrc/winsock.c)
+    def ns_socket(self, domain: int, type: int, protocol: int, inheritable: int, /) -> int: ...
+    def ns_startup(self) -> int: ...
+    def ns_close(self, s: int, /) -> int: ...
+    def ns_set_inheritable(self, s: int, inheritable: int, /) -> int: ...
+    def ns_set_blocking(self, s: int, blocking: int, /) -> int: ...
+    def ns_accept(self, s: int, inheritable: int, peer: NsName, /) -> int: ...
+    def ns_getname(self, s: int, peer: int, out: NsName, /) -> int: ...
+    def ns_format(self, sa: CData, length: int, strip_mapped: int, out: NsName, /) -> int: ...
+    def ns_sockport(self, s: int, /) -> int: ...
+    def ns_sockfamily(self, s: int, /) -> int: ...
+    def ns_h_errno(self) -> int: ...
+    def ns_getsockopt_int(self, s: int, level: int, optname: int, /) -> int: ...
+    def ns_setsockopt_int(self, s: int, level: int, optname: int, value: int, /) -> int: ...
+    def ns_poll(self, handles: HandleArray, n: int, for_write: int, timeout_ms: int, /) -> int: ...
+
+ffi: FFI
+lib: Lib
