@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import subprocess
@@ -10,14 +11,17 @@ import tempfile
 
 import pytest
 
+import nativesockets
+
 
 def run(*args: str, unshare: bool = False) -> subprocess.CompletedProcess[str]:
     cmd = [sys.executable, "-m", "nativesockets", *args]
     if unshare:
         cmd = ["unshare", "-n", *cmd]
-    # Run outside the checkout, so the installed package is the one imported.
+    # Run outside the checkout, importing the package this test run imported.
+    env = dict(os.environ, PYTHONPATH=os.path.dirname(os.path.dirname(nativesockets.__file__)))
     return subprocess.run(
-        cmd, capture_output=True, text=True, timeout=60, cwd=tempfile.gettempdir()
+        cmd, capture_output=True, text=True, timeout=60, cwd=tempfile.gettempdir(), env=env
     )
 
 
