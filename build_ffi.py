@@ -1,6 +1,6 @@
 """Compile nativesockets._native with cffi in API mode.
 
-The declarations are cdefs/<platform>.h plus cdefs/shim.h; the C source is
+The declarations are cdefs/<platform>.h plus cdefs/shim.h and cdefs/batch.h; the C source is
 csrc/<platform>.c. The platform is "posix" or "winsock", chosen from the host
 or forced with NATIVESOCKETS_PLATFORM (for cross-builds).
 """
@@ -16,15 +16,28 @@ PLATFORM = os.environ.get("NATIVESOCKETS_PLATFORM") or (
     "winsock" if sys.platform == "win32" else "posix"
 )
 LIBRARIES = {"posix": [], "winsock": ["ws2_32"]}[PLATFORM]
+# Winsock: no winsock.h (v1) from windows.h; MSVC quiet about gethostbyname and kin.
+DEFINES = {
+    "posix": [],
+    "winsock": [("WIN32_LEAN_AND_MEAN", None), ("_WINSOCK_DEPRECATED_NO_WARNINGS", None)],
+}[PLATFORM]
 
 ffi = FFI()
 ffi.cdef((HERE / "cdefs" / f"{PLATFORM}.h").read_text())
 ffi.cdef((HERE / "cdefs" / "shim.h").read_text())
+ffi.cdef((HERE / "cdefs" / "batch.h").read_text())
 ffi.set_source(
     "nativesockets._native",
     (HERE / "csrc" / f"{PLATFORM}.c").read_text(),
     libraries=LIBRARIES,
+    define_macros=DEFINES,
 )
 
 if __name__ == "__main__":
-    ffi.compile(tmpdir=str(HERE), verbose=True)
+    # An in-place build for development: compile in a scratch directory (away from
+    # pyproject.toml, which an older setuptools would try to read) and copy the module in.
+    import shutil
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as scratch:
+        shutil.copy(ffi.compile(tmpdir=scratch, verbose=True), HERE / "nativesockets")

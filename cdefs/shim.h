@@ -1,17 +1,20 @@
 /* The small helpers that must be written in C, the same on every platform.
  * Defined in csrc/posix.c and csrc/winsock.c; ns_handle is the platform's
- * socket handle type (int on POSIX, SOCKET on Windows). */
+ * socket handle type (int on POSIX; on Windows a SOCKET's value as intptr_t, so that
+ * INVALID_SOCKET is -1 there too, as in Nim and in CPython's socket module). */
 
 #define NS_INVALID_SOCKET ...   /* osInvalidSocket */
 #define NS_HANDLE_MAX ...       /* largest valid handle value */
 #define NS_SUN_PATH_LENGTH ...  /* Sockaddr_un_path_length; 0 without AF_UNIX */
 #define NS_HAS_ACCEPT4 ...      /* 1 where accept4/SOCK_CLOEXEC make CLOEXEC atomic */
+#define NS_WINDOWS ...          /* 1 with Winsock (csrc/winsock.c), 0 on POSIX */
 
 /* An address as text: filled by ns_format, ns_getname and ns_accept.
  * family is the native address family; port is in host order (0 for Unix);
  * text holds len bytes (no NUL added; a Unix path may hold NUL bytes). */
 struct ns_name { int family; int port; int len; char text[...]; ...; };
 
+int ns_startup(void);      /* at import: 0, or the error (WSAStartup's on Windows) */
 ns_handle ns_socket(int domain, int type, int protocol, int inheritable);
 int ns_close(ns_handle s);
 int ns_set_inheritable(ns_handle s, int inheritable);
@@ -25,3 +28,18 @@ int ns_h_errno(void);      /* h_errno of this thread's last host lookup */
 long long ns_getsockopt_int(ns_handle s, int level, int optname);
 int ns_setsockopt_int(ns_handle s, int level, int optname, int value);
 int ns_poll(ns_handle *handles, int n, int for_write, int timeout_ms);  /* -2: a negative handle */
+/* ns_poll for one handle, with no array: 1 ready, 0 not, -1 failure, -2 a negative handle. */
+int ns_poll1(ns_handle s, int for_write, int timeout_ms);
+/* getaddrinfo(3) with the hints as numbers and the service as the decimal port (NULL when
+ * port < 0). Returns the list, or NULL with the EAI_* code in ns_gai_error() (per thread;
+ * with EAI_SYSTEM the system's error is the call's errno). */
+struct addrinfo *ns_getaddrinfo(const char *host, int port, int family, int socktype,
+                                int protocol, int flags);
+int ns_gai_error(void);
+/* recvfrom(2) that returns the sender's length with the count: count | addrlen << 32, or -1.
+ * sa is NULL or points to a struct sockaddr_storage; addrlen is at most its size; len is
+ * capped at INT_MAX (as Linux caps every read), so the count fits in 32 bits. */
+long long ns_recvfrom(ns_handle s, void *buf, size_t len, int flags, struct sockaddr *sa);
+/* ns_set_blocking(s, 1) and (s, 0) with one argument, which cffi passes faster. */
+int ns_blocking(ns_handle s);
+int ns_nonblocking(ns_handle s);

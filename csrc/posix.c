@@ -13,6 +13,7 @@
 #include <poll.h>
 #include <errno.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -34,6 +35,7 @@ typedef int ns_handle;
 #else
 #define NS_HAS_ACCEPT4 0
 #endif
+#define NS_WINDOWS 0
 
 struct ns_name {
     int family;
@@ -41,6 +43,11 @@ struct ns_name {
     int len;
     char text[sizeof(((struct sockaddr_un *)0)->sun_path) + 1];
 };
+
+static int ns_startup(void)
+{
+    return 0;   /* nothing to start on POSIX */
+}
 
 static int ns_set_inheritable(ns_handle s, int inheritable)
 {
@@ -246,4 +253,199 @@ static int ns_h_errno(void)
 static int ns_fcntl(int fd, int cmd, long arg)
 {
     return fcntl(fd, cmd, arg);
+}
+
+/* ---- sendMany / recvMany (cdefs/batch.h, nativesockets/batch.py) ---------------------
+ * sendmmsg(2)/recvmmsg(2) where the system has them (Linux, FreeBSD, NetBSD), in chunks
+ * of NS_MMSG_CHUNK messages built on the stack; elsewhere a loop over sendto/recvfrom.
+ * Message i has lens[i] bytes, or `size` when lens is NULL. Both return the count done,
+ * or -1 with errno set when none was. */
+#if defined(MSG_WAITFORONE) && (defined(__linux__) || defined(__FreeBSD__) || defined(__NetBSD__))
+#define NS_HAS_MMSG 1
+#else
+#define NS_HAS_MMSG 0
+#endif
+#define NS_MMSG_CHUNK 64
+
+static int ns_send_many_loop(ns_handle s, void **bufs, size_t *lens, size_t size, int n,
+                             const struct sockaddr *to, socklen_t tolen,
+                             struct sockaddr **addrs, socklen_t *addrlens, int flags)
+{
+    int i;
+    for (i = 0; i < n; i++) {
+        const struct sockaddr *sa = to ? to : addrs ? addrs[i] : NULL;
+        socklen_t salen = to ? tolen : addrs ? addrlens[i] : 0;
+        if (sendto(s, bufs[i], lens ? lens[i] : size, flags, sa, salen) == -1)
+            return i ? i : -1;
+    }
+    return n;
+}
+
+/* The first recvfrom waits as the socket and flags say; the others add MSG_DONTWAIT, so
+   the call returns with what is queued (EAGAIN ends the batch). */
+static int ns_recv_many_loop(ns_handle s, void **bufs, size_t *lens, size_t size, int n,
+                             size_t *got, struct sockaddr **addrs, socklen_t *addrlens,
+                             int flags)
+{
+    int i;
+    for (i = 0; i < n; i++) {
+        socklen_t alen = sizeof(struct sockaddr_storage);
+        ssize_t r = recvfrom(s, bufs[i], lens ? lens[i] : size,
+                             i ? (flags | MSG_DONTWAIT) : flags,
+                             addrs ? addrs[i] : NULL, addrs ? &alen : NULL);
+        if (r == -1)
+            return i ? i : -1;
+        got[i] = (size_t)r;
+        if (addrs)
+            addrlens[i] = alen < sizeof(struct sockaddr_storage) ? alen
+                                                                 : sizeof(struct sockaddr_storage);
+    }
+    return n;
+}
+
+#if NS_HAS_MMSG
+static int ns_send_many(ns_handle s, void **bufs, size_t *lens, size_t size, int n,
+                        const struct sockaddr *to, socklen_t tolen,
+                        struct sockaddr **addrs, socklen_t *addrlens, int flags)
+{
+    struct mmsghdr msgs[NS_MMSG_CHUNK];
+    struct iovec iov[NS_MMSG_CHUNK];
+    int done = 0;
+    while (done < n) {
+        int i, k = n - done < NS_MMSG_CHUNK ? n - done : NS_MMSG_CHUNK, r;
+        memset(msgs, 0, sizeof(msgs[0]) * (size_t)k);
+        for (i = 0; i < k; i++) {
+            iov[i].iov_base = bufs[done + i];
+            iov[i].iov_len = lens ? lens[done + i] : size;
+            msgs[i].msg_hdr.msg_iov = &iov[i];
+            msgs[i].msg_hdr.msg_iovlen = 1;
+            if (to) {
+                msgs[i].msg_hdr.msg_name = (void *)to;
+                msgs[i].msg_hdr.msg_namelen = tolen;
+            } else if (addrs) {
+                msgs[i].msg_hdr.msg_name = addrs[done + i];
+                msgs[i].msg_hdr.msg_namelen = addrlens[done + i];
+            }
+        }
+        r = sendmmsg(s, msgs, (unsigned int)k, flags);
+        if (r == -1)
+            return done ? done : -1;
+        done += r;
+        if (r < k)
+            break;
+    }
+    return done;
+}
+
+static int ns_recv_many(ns_handle s, void **bufs, size_t *lens, size_t size, int n,
+                        size_t *got, struct sockaddr **addrs, socklen_t *addrlens, int flags)
+{
+    struct mmsghdr msgs[NS_MMSG_CHUNK];
+    struct iovec iov[NS_MMSG_CHUNK];
+    int done = 0;
+    while (done < n) {
+        int i, k = n - done < NS_MMSG_CHUNK ? n - done : NS_MMSG_CHUNK, r;
+        memset(msgs, 0, sizeof(msgs[0]) * (size_t)k);
+        for (i = 0; i < k; i++) {
+            iov[i].iov_base = bufs[done + i];
+            iov[i].iov_len = lens ? lens[done + i] : size;
+            msgs[i].msg_hdr.msg_iov = &iov[i];
+            msgs[i].msg_hdr.msg_iovlen = 1;
+            if (addrs) {
+                msgs[i].msg_hdr.msg_name = addrs[done + i];
+                msgs[i].msg_hdr.msg_namelen = sizeof(struct sockaddr_storage);
+            }
+        }
+        /* MSG_WAITFORONE: wait for the first datagram only; later chunks never wait. */
+        r = recvmmsg(s, msgs, (unsigned int)k,
+                     done ? (flags | MSG_DONTWAIT) : (flags | MSG_WAITFORONE), NULL);
+        if (r == -1)
+            return done ? done : -1;
+        for (i = 0; i < r; i++) {
+            socklen_t alen = msgs[i].msg_hdr.msg_namelen;
+            got[done + i] = msgs[i].msg_len;
+            if (addrs)
+                addrlens[done + i] = alen < sizeof(struct sockaddr_storage)
+                                         ? alen : sizeof(struct sockaddr_storage);
+        }
+        done += r;
+        if (r < k)
+            break;
+    }
+    return done;
+}
+#else
+#define ns_send_many ns_send_many_loop
+#define ns_recv_many ns_recv_many_loop
+#endif
+
+/* ---- the hot paths' scalar helpers (cdefs/shim.h; measured by benchmarks/run.py) -----
+ * Scalars in and out: cheaper through cffi than arrays and out-parameters. */
+
+static int ns_poll1(ns_handle s, int for_write, int timeout_ms)
+{
+    struct pollfd p;
+    int r;
+    if (s < 0)
+        return -2;
+    p.fd = s;
+    p.events = for_write ? POLLOUT : POLLIN;
+    p.revents = 0;
+    r = poll(&p, 1, timeout_ms);
+    if (r <= 0)
+        return r;
+    if (p.revents & POLLNVAL) {
+        errno = EBADF;   /* a closed handle fails, as select() does */
+        return -1;
+    }
+    return (p.revents & (p.events | POLLHUP | POLLERR)) ? 1 : 0;
+}
+
+static __thread int ns_gai_code;
+
+static struct addrinfo *ns_getaddrinfo(const char *host, int port, int family, int socktype,
+                                       int protocol, int flags)
+{
+    struct addrinfo hints, *res = NULL;
+    char service[16];
+    int code;
+    memset(&hints, 0, sizeof(hints));
+    hints.ai_family = family;
+    hints.ai_socktype = socktype;
+    hints.ai_protocol = protocol;
+    hints.ai_flags = flags;
+    if (port >= 0)
+        snprintf(service, sizeof(service), "%d", port);
+    code = getaddrinfo(host, port >= 0 ? service : NULL, &hints, &res);
+    if (code != 0) {
+        ns_gai_code = code;
+        return NULL;
+    }
+    return res;
+}
+
+static int ns_gai_error(void)
+{
+    return ns_gai_code;
+}
+
+static long long ns_recvfrom(ns_handle s, void *buf, size_t len, int flags, struct sockaddr *sa)
+{
+    socklen_t alen = sizeof(struct sockaddr_storage);
+    ssize_t r = recvfrom(s, buf, len > INT_MAX ? INT_MAX : len, flags, sa, sa ? &alen : NULL);
+    if (r < 0)
+        return -1;
+    if (alen > sizeof(struct sockaddr_storage))
+        alen = sizeof(struct sockaddr_storage);
+    return (long long)r | ((long long)alen << 32);
+}
+
+static int ns_blocking(ns_handle s)
+{
+    return ns_set_blocking(s, 1);
+}
+
+static int ns_nonblocking(ns_handle s)
+{
+    return ns_set_blocking(s, 0);
 }

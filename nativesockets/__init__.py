@@ -20,6 +20,7 @@ from nativesockets.addresses import (
     inet_ntoa,
     makeUnixAddr,
 )
+from nativesockets.batch import recvMany, sendMany
 from nativesockets.constants import *  # noqa: F403
 from nativesockets.constants import __all__ as _constant_names
 from nativesockets.errors import osLastError, raiseOSError
@@ -37,7 +38,6 @@ from nativesockets.sockets import (
     close,
     connect,
     createNativeSocket,
-    fcntl,
     getLocalAddr,
     getPeerAddr,
     getSockDomain,
@@ -68,6 +68,16 @@ from nativesockets.types import (
     toKnownDomain,
     toSockType,
 )
+
+# The procs Nim exports on one platform only: fcntl from posix, ioctlsocket from winlean.
+if _lib.NS_WINDOWS:
+    from nativesockets.sockets import ioctlsocket as ioctlsocket
+
+    _platform_procs = ["ioctlsocket"]
+else:
+    from nativesockets.sockets import fcntl as fcntl
+
+    _platform_procs = ["fcntl"]
 
 ntohl = _lib.ntohl
 ntohs = _lib.ntohs
@@ -118,7 +128,6 @@ __all__ = [
     "close",
     "connect",
     "createNativeSocket",
-    "fcntl",
     "freeAddrInfo",
     "freeaddrinfo",
     "getAddrInfo",
@@ -145,10 +154,12 @@ __all__ = [
     "osLastError",
     "raiseOSError",
     "recv",
+    "recvMany",
     "recvfrom",
     "selectRead",
     "selectWrite",
     "send",
+    "sendMany",
     "sendto",
     "setBlocking",
     "setInheritable",
@@ -157,4 +168,5 @@ __all__ = [
     "toKnownDomain",
     "toSockType",
     *_constant_names,
+    *_platform_procs,
 ]

@@ -249,6 +249,10 @@ class FFI:
     def from_buffer(
         self, python_buffer: WriteableBuffer, /, require_writable: bool
     ) -> CharArray: ...
+    @overload
+    def from_buffer(
+        self, cdecl: Literal["char[]"], python_buffer: WriteableBuffer, require_writable: bool, /
+    ) -> CharArray: ...
     def memmove(
         self, dest: _CData | WriteableBuffer, src: _CData | ReadableBuffer, n: int
     ) -> None: ...
@@ -333,6 +337,7 @@ class Lib:
     NS_SUN_PATH_LENGTH: Final[int]
     NS_HAS_ACCEPT4: Final[int]
     NS_WINDOWS: Final[int]
+    NS_HAS_MMSG: Final[int]  # cdefs/batch.h
 
     # system calls
     def bind(self, fd: int, addr: CData, addrlen: int, /) -> int: ...
@@ -385,6 +390,70 @@ class Lib:
     def ns_getsockopt_int(self, s: int, level: int, optname: int, /) -> int: ...
     def ns_setsockopt_int(self, s: int, level: int, optname: int, value: int, /) -> int: ...
     def ns_poll(self, handles: HandleArray, n: int, for_write: int, timeout_ms: int, /) -> int: ...
+    def ns_poll1(self, s: int, for_write: int, timeout_ms: int, /) -> int: ...
+    def ns_getaddrinfo(
+        self, host: bytes, port: int, family: int, socktype: int, protocol: int, flags: int, /
+    ) -> Addrinfo: ...
+    def ns_gai_error(self) -> int: ...
+    def ns_blocking(self, s: int, /) -> int: ...
+    def ns_nonblocking(self, s: int, /) -> int: ...
+    def ns_recvfrom(self, s: int, buf: CData, length: int, flags: int, sa: CData, /) -> int: ...
+
+    # cdefs/batch.h (csrc/posix.c, csrc/winsock.c)
+    def ns_send_many(
+        self,
+        s: int,
+        bufs: CData,
+        lens: CData,
+        size: int,
+        n: int,
+        to: CData,
+        tolen: int,
+        addrs: CData,
+        addrlens: CData,
+        flags: int,
+        /,
+    ) -> int: ...
+    def ns_recv_many(
+        self,
+        s: int,
+        bufs: CData,
+        lens: CData,
+        size: int,
+        n: int,
+        got: CData,
+        addrs: CData,
+        addrlens: CData,
+        flags: int,
+        /,
+    ) -> int: ...
+    def ns_send_many_loop(
+        self,
+        s: int,
+        bufs: CData,
+        lens: CData,
+        size: int,
+        n: int,
+        to: CData,
+        tolen: int,
+        addrs: CData,
+        addrlens: CData,
+        flags: int,
+        /,
+    ) -> int: ...
+    def ns_recv_many_loop(
+        self,
+        s: int,
+        bufs: CData,
+        lens: CData,
+        size: int,
+        n: int,
+        got: CData,
+        addrs: CData,
+        addrlens: CData,
+        flags: int,
+        /,
+    ) -> int: ...
 
 ffi: FFI
 lib: Lib

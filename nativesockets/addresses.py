@@ -39,7 +39,10 @@ class _Field:
     def __set__(self, obj: SockAddr, value: Any) -> None:
         target = ffi.cast(self.ctype, obj._sa)
         if isinstance(getattr(target, self.name), ffi.CData):
-            data = bytes(value)
+            try:  # not bytes(value): bytes(10**10) would allocate 10 GB
+                data = memoryview(value).tobytes()
+            except TypeError:
+                raise TypeError(f"{self.name} takes bytes, not {type(value).__name__}") from None
             field = getattr(target, self.name)
             if len(data) > ffi.sizeof(field):
                 raise ValueError(f"{self.name} holds {ffi.sizeof(field)} bytes")
@@ -63,6 +66,11 @@ class SockAddr:
     sa_family = _Field("struct sockaddr *")
 
     def __init__(self, data: bytes = b"") -> None:
+        if type(data) is not bytes:
+            try:  # any bytes-like object, as its bytes (a strided view too)
+                data = memoryview(data).tobytes()
+            except TypeError:
+                raise TypeError(f"a socket address is bytes, not {type(data).__name__}") from None
         self._mem = ffi.new("struct sockaddr_storage *")
         self._sa = ffi.cast("struct sockaddr *", self._mem)
         if len(data) > _STORAGE:
@@ -224,7 +232,7 @@ def getAddrString(sockAddr: SockAddr, strAddress: bytearray | None = None) -> st
         fail(f"getAddrString(family {sockAddr.sa_family})")
     if strAddress is None:
         return name_text(name)
-    strAddress[:] = ffi.buffer(name.text, name.len)
+    strAddress[:] = ffi.buffer(name.text, name.len)[:]
     return None
 
 
@@ -245,7 +253,9 @@ class _AddrInfoList:
     __slots__ = ("head",)
 
     def __init__(self, head: Any) -> None:
-        self.head = ffi.gc(head, lib.freeaddrinfo)
+        # size: the C memory it holds, roughly, so that PyPy's GC counts it and collects
+        # dropped lists in time (CPython frees them at once and ignores it)
+        self.head = ffi.gc(head, _freeaddrinfo, _LIST_SIZE)
 
     def free(self) -> None:
         head, self.head = self.head, None
@@ -337,9 +347,31 @@ def freeAddrInfo(ai: AddrInfo) -> None:
 
 freeaddrinfo = freeAddrInfo
 
+_freeaddrinfo = lib.freeaddrinfo
+_LIST_SIZE = 2 * (ffi.sizeof("struct addrinfo") + _STORAGE)  # a list of a node or two
+_ns_getaddrinfo = lib.ns_getaddrinfo
+_AF_INET6 = lib.AF_INET6
+_SOCK_RAW = lib.SOCK_RAW
+_AI_V4MAPPED = lib.AI_V4MAPPED
 _FAMILIES = {int(d): int(d) for d in Domain}
 _TYPES = {int(t): int(t) for t in SockType}
 _PROTOCOLS = {int(p): int(p) for p in Protocol}
+
+
+def _hints(domain: object, sockType: object, protocol: object) -> tuple[int, int, int]:
+    """The native numbers of getAddrInfo's hints given as other ints than the enums."""
+    for what, value in (("domain", domain), ("sockType", sockType), ("protocol", protocol)):
+        if type(value) is bool or not isinstance(value, int):
+            raise TypeError(f"getAddrInfo: {what} must be an int, not {type(value).__name__}")
+    family = _FAMILIES.get(domain)  # type: ignore[call-overload]
+    socktype = _TYPES.get(sockType)  # type: ignore[call-overload]
+    proto = _PROTOCOLS.get(protocol)  # type: ignore[call-overload]
+    if family is None or socktype is None or proto is None:
+        raise ValueError(
+            f"getAddrInfo: unknown domain, sockType or protocol: {domain!r}, "
+            f"{sockType!r}, {protocol!r}"
+        )
+    return family, socktype, proto
 
 
 def getAddrInfo(
@@ -354,30 +386,31 @@ def getAddrInfo(
     Returns the owning ``AddrInfo``. For AF_INET6 the hints ask for AI_V4MAPPED, as Nim does.
     A failed lookup raises ``socket.gaierror`` with the ``gai_strerror`` text.
     """
-    host = c_string(address, "address")
+    host = address.encode("utf-8", "surrogateescape") if type(address) is str else b"\0"
+    if b"\0" in host:  # bytes, another type, or a NUL: the full check
+        host = c_string(address, "address")
     if type(port) is not Port:
         port = Port(port)
-    family = _FAMILIES.get(domain)
-    socktype = _TYPES.get(sockType)
-    proto = _PROTOCOLS.get(protocol)
-    if family is None or socktype is None or proto is None:
-        raise ValueError(
-            f"getAddrInfo: unknown domain, sockType or protocol: {domain!r}, "
-            f"{sockType!r}, {protocol!r}"
-        )
-    hints = ffi.new("struct addrinfo *")
-    hints.ai_family = family
-    hints.ai_socktype = socktype
-    hints.ai_protocol = proto
-    if family == lib.AF_INET6:
-        hints.ai_flags = lib.AI_V4MAPPED
-    service = ffi.NULL if socktype == lib.SOCK_RAW else b"%d" % port
-    res = ffi.new("struct addrinfo **")
-    code = lib.getaddrinfo(host, service, hints, res)
-    if code != 0:
+    family: int = domain
+    socktype: int = sockType
+    proto: int = protocol
+    enums = type(domain) is Domain and type(sockType) is SockType and type(protocol) is Protocol
+    if not enums:  # other ints: checked and mapped
+        family, socktype, proto = _hints(domain, sockType, protocol)
+    # The hints go as numbers, the port as a number (NULL service for SOCK_RAW).
+    res = _ns_getaddrinfo(
+        host,
+        -1 if socktype == _SOCK_RAW else port,
+        family,
+        socktype,
+        proto,
+        _AI_V4MAPPED if family == _AF_INET6 else 0,
+    )
+    if not res:
+        code = lib.ns_gai_error()
         if code == lib.EAI_SYSTEM:
             fail(f"getAddrInfo({address!r}, {int(port)})")
         text = ffi.string(lib.gai_strerror(code)).decode("utf-8", "replace")
         raise _stdlib_socket.gaierror(code, f"getAddrInfo({address!r}, {int(port)}): {text}")
-    owner = _AddrInfoList(res[0])
+    owner = _AddrInfoList(res)
     return AddrInfo(owner, owner.head)

@@ -2,14 +2,23 @@
 
 IOCPARM_MASK and IOC_IN are Winsock's ioctl encoding (the seed's values on every platform;
 meaningful on Windows only). FIONBIO is this platform's ioctl request.
+
+As in Nim, a few names are the platform's own: on POSIX those Nim exports from its ``posix``
+import (fcntl's flags, the errno values); on Windows those it exports from ``winlean`` (the
+WSAE* codes, ERROR_NETNAME_DELETED). ``lib.NS_WINDOWS`` chooses.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 from nativesockets._ffi import lib
 
-IOCPARM_MASK: int = 127
-IOC_IN: int = -2147483648
+_win: Any = lib  # for the Windows-only names: the stub types the POSIX lib
+
+# Winsock's ioctl encoding: the headers' values on Windows, the seed's elsewhere.
+IOCPARM_MASK: int = _win.IOCPARM_MASK if lib.NS_WINDOWS else 127
+IOC_IN: int = _win.IOC_IN if lib.NS_WINDOWS else -2147483648
 FIONBIO: int = lib.FIONBIO
 
 SOL_SOCKET: int = lib.SOL_SOCKET
@@ -30,20 +39,60 @@ MSG_PEEK: int = lib.MSG_PEEK
 TCP_NODELAY: int = lib.TCP_NODELAY
 IPV6_V6ONLY: int = lib.IPV6_V6ONLY
 
-# POSIX names the real module exports from its posix import
-F_GETFL: int = lib.F_GETFL
-F_SETFL: int = lib.F_SETFL
-O_NONBLOCK: int = lib.O_NONBLOCK
-MSG_NOSIGNAL: int = lib.MSG_NOSIGNAL
-EAGAIN: int = lib.EAGAIN
-EWOULDBLOCK: int = lib.EWOULDBLOCK
-EINTR: int = lib.EINTR
-EINPROGRESS: int = lib.EINPROGRESS
-ECONNRESET: int = lib.ECONNRESET
-EPIPE: int = lib.EPIPE
-ENETRESET: int = lib.ENETRESET
-EBADF: int = lib.EBADF
+if lib.NS_WINDOWS:
+    # Windows names the real module exports from winlean
+    WSAEWOULDBLOCK: int = _win.WSAEWOULDBLOCK
+    WSAECONNRESET: int = _win.WSAECONNRESET
+    WSAECONNABORTED: int = _win.WSAECONNABORTED
+    WSAENETRESET: int = _win.WSAENETRESET
+    WSANOTINITIALISED: int = _win.WSANOTINITIALISED
+    WSAENOTSOCK: int = _win.WSAENOTSOCK
+    WSAEINPROGRESS: int = _win.WSAEINPROGRESS
+    WSAEINTR: int = _win.WSAEINTR
+    WSAEDISCON: int = _win.WSAEDISCON
+    ERROR_NETNAME_DELETED: int = _win.ERROR_NETNAME_DELETED
 
+    _PLATFORM_NAMES = [
+        "WSAEWOULDBLOCK",
+        "WSAECONNRESET",
+        "WSAECONNABORTED",
+        "WSAENETRESET",
+        "WSANOTINITIALISED",
+        "WSAENOTSOCK",
+        "WSAEINPROGRESS",
+        "WSAEINTR",
+        "WSAEDISCON",
+        "ERROR_NETNAME_DELETED",
+    ]
+else:
+    # POSIX names the real module exports from its posix import
+    F_GETFL: int = lib.F_GETFL
+    F_SETFL: int = lib.F_SETFL
+    O_NONBLOCK: int = lib.O_NONBLOCK
+    MSG_NOSIGNAL: int = lib.MSG_NOSIGNAL
+    EAGAIN: int = lib.EAGAIN
+    EWOULDBLOCK: int = lib.EWOULDBLOCK
+    EINTR: int = lib.EINTR
+    EINPROGRESS: int = lib.EINPROGRESS
+    ECONNRESET: int = lib.ECONNRESET
+    EPIPE: int = lib.EPIPE
+    ENETRESET: int = lib.ENETRESET
+    EBADF: int = lib.EBADF
+
+    _PLATFORM_NAMES = [
+        "F_GETFL",
+        "F_SETFL",
+        "O_NONBLOCK",
+        "MSG_NOSIGNAL",
+        "EAGAIN",
+        "EWOULDBLOCK",
+        "EINTR",
+        "EINPROGRESS",
+        "ECONNRESET",
+        "EPIPE",
+        "ENETRESET",
+        "EBADF",
+    ]
 
 __all__ = [
     "IOCPARM_MASK",
@@ -66,16 +115,5 @@ __all__ = [
     "MSG_PEEK",
     "TCP_NODELAY",
     "IPV6_V6ONLY",
-    "F_GETFL",
-    "F_SETFL",
-    "O_NONBLOCK",
-    "MSG_NOSIGNAL",
-    "EAGAIN",
-    "EWOULDBLOCK",
-    "EINTR",
-    "EINPROGRESS",
-    "ECONNRESET",
-    "EPIPE",
-    "ENETRESET",
-    "EBADF",
+    *_PLATFORM_NAMES,
 ]

@@ -4,18 +4,31 @@ from __future__ import annotations
 
 import operator
 import os
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from nativesockets._ffi import ffi, lib
 
 HANDLE_MAX: int = lib.NS_HANDLE_MAX
+_WINDOWS = bool(lib.NS_WINDOWS)
+_win: Any = lib  # for the Windows-only names: the stub types the POSIX lib
+
+# WSAStartup on Windows (nothing on POSIX), once, at import.
+_startup_error: int = lib.ns_startup()
+if _startup_error:
+    raise ImportError(
+        f"nativesockets: WSAStartup(2.2) failed, Winsock cannot be used: "
+        f"[WinError {_startup_error}] {ffi.getwinerror(_startup_error)[1]}"
+    )
 
 
 def osLastError() -> int:
     """Return the error code of this thread's last failed call.
 
-    POSIX: ``errno`` as saved right after the call. Windows: ``WSAGetLastError()``.
+    POSIX: ``errno`` as saved right after the call. Windows: ``WSAGetLastError()`` (cffi
+    saves it after each call too).
     """
+    if _WINDOWS:
+        return int(_win.WSAGetLastError())
     return ffi.errno
 
 
@@ -23,22 +36,30 @@ def raiseOSError(code: int, info: str = "") -> NoReturn:
     """Raise the ``OSError`` subclass that matches ``code`` (as ``OSError(errno, text)`` does).
 
     ``info`` is put in front of the system's message: ``"connect(5, ...): Connection refused"``.
+    On Windows ``code`` is a Winsock or Windows error: the text is the system's
+    (``FormatMessage``), ``winerror`` is ``code`` and ``errno`` its errno equivalent, as in
+    the OSError the stdlib's socket module raises.
     """
     code = operator.index(code)
+    if not -(2**31) <= code <= 2**31 - 1:  # no system error; strerror cannot take it
+        raise OSError(code, f"{info}: Unknown error {code}" if info else f"Unknown error {code}")
+    if _WINDOWS:
+        text = ffi.getwinerror(code)[1]
+        raise OSError(code, f"{info}: {text}" if info else text, None, code)
     text = os.strerror(code)
     raise OSError(code, f"{info}: {text}" if info else text)
 
 
 def fail(info: str) -> NoReturn:
     """Raise the OSError for this thread's last error, naming the call in ``info``."""
-    raiseOSError(ffi.errno, info)
+    raiseOSError(osLastError(), info)
 
 
 def handle(s: object) -> int:
     """Validate a SocketHandle; the slow path behind each proc's inline check."""
     if isinstance(s, bool) or not hasattr(s, "__index__"):
         raise TypeError(f"a socket handle must be an int, not {type(s).__name__}")
-    value = operator.index(s)  # type: ignore[call-overload]
+    value = operator.index(s)  # pyright: ignore[reportArgumentType]
     if not 0 <= value <= HANDLE_MAX:
         raise ValueError(f"invalid socket handle {value}")
     return value
@@ -61,7 +82,7 @@ def c_int(value: object, what: str, low: int = -(2**31), high: int = 2**31 - 1) 
     """An int argument in [low, high]: TypeError or ValueError otherwise."""
     if isinstance(value, bool) or not hasattr(value, "__index__"):
         raise TypeError(f"{what} must be an int, not {type(value).__name__}")
-    number = operator.index(value)  # type: ignore[call-overload]
+    number = operator.index(value)  # pyright: ignore[reportArgumentType]
     if not low <= number <= high:
         raise ValueError(f"{what} out of range [{low}, {high}]: {number}")
     return number

@@ -32,7 +32,11 @@ def _strings(array: Any) -> list[str]:
 
 def _servent(s: Any) -> Servent:
     return Servent(
-        _text(s.s_name), _strings(s.s_aliases), Port(lib.ntohs(s.s_port)), _text(s.s_proto)
+        # s_port: the port in network order; a short on Windows, so mask off its sign
+        _text(s.s_name),
+        _strings(s.s_aliases),
+        Port(lib.ntohs(s.s_port & 0xFFFF)),
+        _text(s.s_proto),
     )
 
 
@@ -112,7 +116,7 @@ def getHostByAddr(ip: str) -> Hostent:
     else:
         raise ValueError(f"getHostByAddr: not an IPv4 or IPv6 address: {ip!r}")
     with _lock:
-        h = lib.gethostbyaddr(raw, size, family)
+        h = lib.gethostbyaddr(ffi.cast("char *", raw), size, family)  # Windows: char *
         if h != ffi.NULL:
             return _hostent(h)
         raise _herror(f"getHostByAddr({ip!r})")

@@ -19,20 +19,39 @@ osInvalidSocket: int = lib.NS_INVALID_SOCKET
 SOMAXCONN: int = lib.SOMAXCONN
 _EINTR = lib.EINTR
 _INT_MIN = -(2**31)
+_INT_MAX = 2**31 - 1
 _SO_ERROR = lib.SO_ERROR
 _SOL_SOCKET = lib.SOL_SOCKET
+_STORAGE = ffi.sizeof("struct sockaddr_storage")
+# The C functions and cffi helpers of the hot paths, bound once: looking a name up on
+# ``lib`` costs nearly as much as calling it (benchmarks/run.py measures these paths).
+_send, _recv, _sendto = lib.send, lib.recv, lib.sendto
+_from_buffer, _release, _new = ffi.from_buffer, ffi.release, ffi.new
+_ns_socket, _ns_close = lib.ns_socket, lib.ns_close
+_ns_blocking, _ns_nonblocking = lib.ns_blocking, lib.ns_nonblocking
+_ns_getsockopt_int, _ns_poll, _ns_poll1 = lib.ns_getsockopt_int, lib.ns_poll, lib.ns_poll1
+_ns_recvfrom = lib.ns_recvfrom
 
 Buffer = Union[bytes, bytearray, memoryview]
 
 
 def _buffer(data: Any, length: int | None, writable: bool) -> tuple[Any, int]:
     """A C view of a Python buffer, without a copy, and the length checked against it."""
-    view = ffi.from_buffer(data, require_writable=writable)
+    try:  # positional arguments: cffi parses keywords slowly
+        view = _from_buffer("char[]", data, True) if writable else _from_buffer(data)
+    except BufferError as e:  # read-only where writable is needed, or not contiguous
+        raise TypeError(f"a contiguous bytes-like object is needed: {e}") from None
     size = len(view)
     if length is None:
         return view, size
     if type(length) is not int or not 0 <= length <= size:
-        c_int(length, "length", 0, size)
+        try:
+            c_int(length, "length", 0, size)
+        except BaseException:
+            # An export must not outlive a failed call: a traceback in a reference cycle
+            # would keep it, and CPython < 3.12.6 crashes collecting a memoryview with one.
+            ffi.release(view)
+            raise
     return view, length
 
 
@@ -42,6 +61,22 @@ def fcntl(fd: int, cmd: int, arg: int = 0) -> int:
     if type(fd) is not int or not 0 <= fd <= HANDLE_MAX:
         fd = handle(fd)
     return int(lib.ns_fcntl(fd, c_int(cmd, "cmd"), c_int(arg, "arg", -(2**63), 2**63 - 1)))
+
+
+def ioctlsocket(s: int, cmd: int, argptr: bytearray | memoryview) -> int:
+    """``ioctlsocket`` (Windows only): the request ``cmd`` (``FIONBIO``...) on the handle;
+    ``argptr`` is a writable buffer holding the C ``u_long`` argument, read and written in
+    place (``array.array("L", [1])``, or ``bytearray(4)``). Returns 0, or -1 with
+    ``osLastError()`` set. TypeError if ``argptr`` is not a writable buffer, ValueError if
+    it is shorter than a ``u_long``."""
+    if type(s) is not int or not 0 <= s <= HANDLE_MAX:
+        s = handle(s)
+    request = c_int(cmd, "cmd")
+    arg, _ = _buffer(argptr, None, True)
+    if len(arg) < 4:
+        raise ValueError(f"argptr holds {len(arg)} bytes, a u_long needs 4")
+    winsock: Any = lib  # the stub types the POSIX lib
+    return int(winsock.ioctlsocket(s, request, ffi.cast("u_long *", arg)))
 
 
 def createNativeSocket(
@@ -56,7 +91,7 @@ def createNativeSocket(
     Returns the handle, or ``osInvalidSocket`` on failure with ``osLastError()`` set.
     """
     try:
-        return lib.ns_socket(domain, sockType, protocol, inheritable)
+        return _ns_socket(domain, sockType, protocol, inheritable)
     except OverflowError as e:
         raise ValueError(f"createNativeSocket: {e}") from None
 
@@ -68,7 +103,7 @@ def close(socket: int) -> None:
     """
     if type(socket) is not int or not 0 <= socket <= HANDLE_MAX:
         socket = handle(socket)
-    if lib.ns_close(socket) == -1:
+    if _ns_close(socket) == -1:
         fail(f"close({socket})")
 
 
@@ -130,11 +165,25 @@ def send(socket: int, buffer: Buffer, length: int | None = None, flags: int = 0)
     """
     if type(socket) is not int or not 0 <= socket <= HANDLE_MAX:
         socket = handle(socket)
-    data, size = _buffer(buffer, length, False)
-    while True:
-        r: int = lib.send(socket, data, size, flags)
-        if r >= 0 or ffi.errno != _EINTR:
-            return r
+    if type(flags) is not int or not _INT_MIN <= flags <= _INT_MAX:
+        flags = c_int(flags, "flags")
+    if length is None and type(buffer) is bytes:  # cffi passes bytes as they are
+        while True:
+            r: int = _send(socket, buffer, len(buffer), flags)
+            if r >= 0 or ffi.errno != _EINTR:
+                return r
+    if length is None and type(buffer) is bytearray:
+        data, size = _from_buffer(buffer), len(buffer)
+    else:
+        data, size = _buffer(buffer, length, False)
+    try:
+        while True:
+            r = _send(socket, data, size, flags)
+            if r >= 0 or ffi.errno != _EINTR:
+                return r
+    except BaseException:  # a signal handler raised: end the export now (see _buffer)
+        _release(data)
+        raise
 
 
 def recv(
@@ -146,11 +195,20 @@ def recv(
     """
     if type(socket) is not int or not 0 <= socket <= HANDLE_MAX:
         socket = handle(socket)
-    data, size = _buffer(buffer, length, True)
-    while True:
-        r: int = lib.recv(socket, data, size, flags)
-        if r >= 0 or ffi.errno != _EINTR:
-            return r
+    if type(flags) is not int or not _INT_MIN <= flags <= _INT_MAX:
+        flags = c_int(flags, "flags")
+    if length is None and type(buffer) is bytearray:  # always writable, always contiguous
+        data, size = _from_buffer(buffer), len(buffer)
+    else:
+        data, size = _buffer(buffer, length, True)
+    try:
+        while True:
+            r: int = _recv(socket, data, size, flags)
+            if r >= 0 or ffi.errno != _EINTR:
+                return r
+    except BaseException:  # a signal handler raised: end the export now (see _buffer)
+        _release(data)
+        raise
 
 
 def sendto(
@@ -164,12 +222,26 @@ def sendto(
     """Send a datagram to ``to`` (``sendto(2)``). Returns the count sent or -1."""
     if type(socket) is not int or not 0 <= socket <= HANDLE_MAX:
         socket = handle(socket)
+    if type(flags) is not int or not _INT_MIN <= flags <= _INT_MAX:
+        flags = c_int(flags, "flags")
+    if tolen is None and isinstance(to, SockAddr):
+        sa, salen = to._sa, to._len
+    else:
+        sa, salen = sockaddr(to, tolen)
+    if length is None and type(buffer) is bytes:  # cffi passes bytes as they are
+        while True:
+            r: int = _sendto(socket, buffer, len(buffer), flags, sa, salen)
+            if r >= 0 or ffi.errno != _EINTR:
+                return r
     data, size = _buffer(buffer, length, False)
-    sa, salen = sockaddr(to, tolen)
-    while True:
-        r: int = lib.sendto(socket, data, size, flags, sa, salen)
-        if r >= 0 or ffi.errno != _EINTR:
-            return r
+    try:
+        while True:
+            r = _sendto(socket, data, size, flags, sa, salen)
+            if r >= 0 or ffi.errno != _EINTR:
+                return r
+    except BaseException:  # a signal handler raised: end the export now (see _buffer)
+        _release(data)
+        raise
 
 
 def recvfrom(
@@ -183,19 +255,29 @@ def recvfrom(
     ``Sockaddr_storage``), whose length is updated. Returns the count received or -1."""
     if type(socket) is not int or not 0 <= socket <= HANDLE_MAX:
         socket = handle(socket)
-    data, size = _buffer(buffer, length, True)
+    if type(flags) is not int or not _INT_MIN <= flags <= _INT_MAX:
+        flags = c_int(flags, "flags")
     if address is None:
-        sa, salen = ffi.NULL, ffi.NULL
+        sa = ffi.NULL
     else:
-        sa, cap = sockaddr(address, None)
-        salen = ffi.new("socklen_t *", ffi.sizeof("struct sockaddr_storage"))
-    while True:
-        r: int = lib.recvfrom(socket, data, size, flags, sa, salen)
-        if r >= 0 or ffi.errno != _EINTR:
-            break
-    if r >= 0 and address is not None:
-        address._len = min(salen[0], ffi.sizeof("struct sockaddr_storage"))
-    return r
+        sa = address._sa if isinstance(address, SockAddr) else sockaddr(address, None)[0]
+    if length is None and type(buffer) is bytearray:  # always writable, always contiguous
+        data, size = _from_buffer(buffer), len(buffer)
+    else:
+        data, size = _buffer(buffer, length, True)
+    try:
+        while True:  # ns_recvfrom: recvfrom(2) giving count | sender's length << 32
+            r: int = _ns_recvfrom(socket, data, size, flags, sa)
+            if r >= 0 or ffi.errno != _EINTR:
+                break
+    except BaseException:  # a signal handler raised: end the export now (see _buffer)
+        _release(data)
+        raise
+    if r < 0:
+        return -1
+    if address is not None:
+        address._len = r >> 32
+    return r & 0xFFFFFFFF
 
 
 @overload
@@ -288,7 +370,7 @@ def getSockOptInt(socket: int, level: int, optname: int) -> int:
     if type(socket) is not int or not 0 <= socket <= HANDLE_MAX:
         socket = handle(socket)
     try:
-        value: int = lib.ns_getsockopt_int(socket, level, optname)
+        value: int = _ns_getsockopt_int(socket, level, optname)
     except OverflowError as e:
         raise ValueError(f"getSockOptInt: {e}") from None
     if value < _INT_MIN:
@@ -313,14 +395,13 @@ def setBlocking(s: int, blocking: bool) -> None:
     Windows. Raises OSError on failure."""
     if type(s) is not int or not 0 <= s <= HANDLE_MAX:
         s = handle(s)
-    if lib.ns_set_blocking(s, blocking is True or bool(blocking)) == -1:
+    if (_ns_blocking(s) if blocking else _ns_nonblocking(s)) == -1:
         fail(f"setBlocking({s}, {blocking})")
 
 
 def _wait(s: int, for_write: bool, timeout: int) -> int:
-    box = ffi.new("ns_handle[1]", [s])
     while True:
-        r: int = lib.ns_poll(box, 1, for_write, timeout)
+        r: int = _ns_poll1(s, for_write, timeout)
         if r != -1 or ffi.errno != _EINTR:
             return r
 
@@ -330,22 +411,37 @@ def _select(fds: list[int], timeout: int, for_write: bool) -> int:
         raise TypeError(f"the handles must be a list, not {type(fds).__name__}")
     if type(timeout) is not int or not -1 <= timeout <= 2**31 - 1:
         timeout = c_int(timeout, "timeout", -1)
+    n = len(fds)
+    if n == 1 and type(fds[0]) is int and 0 <= fds[0] <= HANDLE_MAX:
+        # one valid handle: a scalar for the C side, no array to fill and read back
+        one = fds[0]
+        deadline = monotonic() + timeout / 1000 if timeout > 0 else 0.0
+        while True:
+            r: int = _ns_poll1(one, for_write, timeout)
+            if r != -1 or ffi.errno != _EINTR:
+                break
+            if timeout > 0:
+                timeout = max(0, int((deadline - monotonic()) * 1000 + 0.999))
+        if r == 0:
+            fds.clear()
+        return r
     try:
-        arr = ffi.new("ns_handle[]", fds)
+        arr = _new("ns_handle[]", fds)
     except OverflowError:
         raise ValueError("invalid socket handle in the list") from None
-    n = len(fds)
     deadline = monotonic() + timeout / 1000 if timeout > 0 else 0.0
     while True:
-        r: int = lib.ns_poll(arr, n, for_write, timeout)
+        r = _ns_poll(arr, n, for_write, timeout)
         if r != -1 or ffi.errno != _EINTR:
             break
         if timeout > 0:
             timeout = max(0, int((deadline - monotonic()) * 1000 + 0.999))
     if r == -2:
         raise ValueError(f"invalid socket handle in the list: {min(fds)}")
-    if r >= 0:
+    if r > 0:
         fds[:] = ffi.unpack(arr, r)
+    elif r == 0:
+        fds.clear()
     return r
 
 

@@ -1,0 +1,532 @@
+"""The workloads W1-W9: each one through nativesockets and through the stdlib.
+
+A workload owns its sockets (``setup``/``close``) and has two loops, ``ours(n)`` and
+``stdlib(n)``, that do the same work ``n`` times through the two APIs; ``per_iter`` says how
+many operations one time is. Both loops run on the very same sockets (the stdlib's
+``socket.socket`` objects wrap our handles), so the kernel's share of the work is the same.
+Every loop checks each result, so a failing call can never pass for a fast one. The stdlib
+side is the counterpart a careful user would pick: ``socket.socket`` methods,
+``recv_into``/``recvfrom_into`` into a reused buffer as ours receives into one,
+``select.select`` (``select.poll`` where ``select`` cannot take the handles),
+``socket.getaddrinfo`` with the same hints.
+"""
+
+from __future__ import annotations
+
+import os
+import select
+import shutil
+import socket
+import tempfile
+import threading
+from typing import Callable
+
+import nativesockets as ns
+
+MSG = b"m" * 64
+LOOPBACK = "127.0.0.1"
+
+
+class Workload:
+    key = ""  # the row's name in the table
+    unit = "ops"  # what per_iter counts
+    per_iter = 1
+    target = 1.0  # ours/stdlib to meet on CPython (PyPy: 1.0 for every row)
+    versus = ""  # the stdlib counterpart, for the notes under the table
+    calibrate = True  # False: n is 1 and one sample is one fixed-size run (W7)
+
+    def setup(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+    def ours(self, n: int) -> None:
+        raise NotImplementedError
+
+    def stdlib(self, n: int) -> None:
+        raise NotImplementedError
+
+
+def _check(ok: bool, what: str) -> None:
+    if not ok:
+        raise RuntimeError(f"benchmark step failed: {what} (errno {ns.osLastError()})")
+
+
+def _ours_tcp_pair() -> tuple[int, int, int]:
+    """A listening socket and a connected TCP pair on 127.0.0.1, TCP_NODELAY on both ends."""
+    server = ns.createNativeSocket(ns.AF_INET, ns.SOCK_STREAM, ns.IPPROTO_TCP)
+    ns.setSockOptInt(server, ns.SOL_SOCKET, ns.SO_REUSEADDR, 1)
+    _check(ns.bindAddr(server, ns.Sockaddr_in(LOOPBACK, 0)) == 0, "bindAddr")
+    _check(ns.listen(server) == 0, "listen")
+    port = ns.getSockName(server)
+    client = ns.createNativeSocket(ns.AF_INET, ns.SOCK_STREAM, ns.IPPROTO_TCP)
+    _check(ns.connect(client, ns.Sockaddr_in(LOOPBACK, port)) == 0, "connect")
+    peer, _ = ns.accept(server)
+    _check(peer != ns.osInvalidSocket, "accept")
+    for s in (client, peer):
+        ns.setSockOptInt(s, ns.IPPROTO_TCP, ns.TCP_NODELAY, 1)
+    return server, client, peer
+
+
+def _wrap(*handles: int) -> list[socket.socket]:
+    """stdlib socket objects on our handles (detached again by _unwrap, before ns.close)."""
+    return [socket.socket(fileno=h) for h in handles]
+
+
+def _unwrap(socks: list[socket.socket]) -> None:
+    for s in socks:
+        s.detach()
+
+
+class PingPong(Workload):
+    """W1: a 64-byte message there and back over a connected pair, one thread."""
+
+    unit = "round trips"
+    versus = "sock.send / sock.recv_into on the same connected pair"
+
+    def __init__(self, unix: bool) -> None:
+        self.unix = unix
+        self.key = "W1 ping-pong Unix" if unix else "W1 ping-pong TCP"
+        self.target = 0.90 if unix else 0.95
+
+    def setup(self) -> None:
+        if self.unix:
+            self.tmp = tempfile.mkdtemp(prefix="nsbench")
+            path = os.path.join(self.tmp, "s")
+            server = ns.createNativeSocket(ns.AF_UNIX, ns.SOCK_STREAM, ns.IPPROTO_IP)
+            _check(ns.bindAddr(server, ns.makeUnixAddr(path)) == 0, "bindAddr")
+            _check(ns.listen(server) == 0, "listen")
+            client = ns.createNativeSocket(ns.AF_UNIX, ns.SOCK_STREAM, ns.IPPROTO_IP)
+            _check(ns.connect(client, ns.makeUnixAddr(path)) == 0, "connect")
+            peer, _ = ns.accept(server)
+            _check(peer != ns.osInvalidSocket, "accept")
+            self.handles = (server, client, peer)
+        else:
+            self.handles = _ours_tcp_pair()
+        self.socks = _wrap(*self.handles[1:])
+        self.buf_a = bytearray(64)
+        self.buf_b = bytearray(64)
+
+    def close(self) -> None:
+        _unwrap(self.socks)
+        for h in self.handles:
+            ns.close(h)
+        if self.unix:
+            shutil.rmtree(self.tmp)
+
+    def ours(self, n: int) -> None:
+        _, a, b = self.handles
+        buf_a, buf_b = self.buf_a, self.buf_b
+        send, recv = ns.send, ns.recv
+        for _ in range(n):
+            if send(a, MSG) != 64 or recv(b, buf_b) != 64:
+                raise RuntimeError("ping")
+            if send(b, buf_b) != 64 or recv(a, buf_a) != 64:
+                raise RuntimeError("pong")
+
+    def stdlib(self, n: int) -> None:
+        a, b = self.socks
+        buf_a, buf_b = self.buf_a, self.buf_b
+        for _ in range(n):
+            if a.send(MSG) != 64 or b.recv_into(buf_b) != 64:
+                raise RuntimeError("ping")
+            if b.send(buf_b) != 64 or a.recv_into(buf_a) != 64:
+                raise RuntimeError("pong")
+
+
+class CreateClose(Workload):
+    """W2: a TCP socket created and closed."""
+
+    key = "W2 createNativeSocket+close"
+    unit = "sockets"
+    target = 1.05
+    versus = "socket.socket(AF_INET, SOCK_STREAM, IPPROTO_TCP).close()"
+
+    def ours(self, n: int) -> None:
+        create, close = ns.createNativeSocket, ns.close
+        af, st, pr = ns.AF_INET, ns.SOCK_STREAM, ns.IPPROTO_TCP
+        for _ in range(n):
+            close(create(af, st, pr))
+
+    def stdlib(self, n: int) -> None:
+        sock = socket.socket
+        af, st, pr = socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP
+        for _ in range(n):
+            sock(af, st, pr).close()
+
+
+class SelectIdle(Workload):
+    """W3: selectRead on idle UDP sockets, timeout 0.
+
+    selectRead prunes its list to the ready handles, so each call gets a fresh copy of the
+    list (the copy is counted against us). The stdlib side is ``select.select`` on the same
+    handles while they are below FD_SETSIZE; at 5,000 ``select`` cannot take them and the
+    counterpart is a ``select.poll`` object with the handles registered once, outside the
+    loop (the stdlib's best case: it polls a ready-made array).
+    """
+
+    unit = "calls"
+
+    def __init__(self, count: int) -> None:
+        self.count = count
+        self.use_poll = count > 1000
+        self.key = f"W3 selectRead {count:,} idle"
+        self.target = 0.80 if count == 1 else 1.0 if count >= 1000 else 0.0
+        self.versus = (
+            "select.poll registered once, .poll(0) (select.select takes no handle >= 1024)"
+            if self.use_poll
+            else "select.select(handles, [], [], 0)"
+        )
+
+    def setup(self) -> None:
+        self.handles = [
+            ns.createNativeSocket(ns.AF_INET, ns.SOCK_DGRAM, ns.IPPROTO_UDP)
+            for _ in range(self.count)
+        ]
+        _check(min(self.handles) >= 0, "createNativeSocket")
+        if self.use_poll:
+            self.poll = select.poll()
+            for h in self.handles:
+                self.poll.register(h, select.POLLIN)
+        elif max(self.handles) >= 1024:
+            raise RuntimeError("W3: handles above FD_SETSIZE; close other files first")
+
+    def close(self) -> None:
+        for h in self.handles:
+            ns.close(h)
+
+    def ours(self, n: int) -> None:
+        handles, select_read = self.handles, ns.selectRead
+        for _ in range(n):
+            fds = handles[:]
+            if select_read(fds, 0) != 0:
+                raise RuntimeError("selectRead")
+
+    def stdlib(self, n: int) -> None:
+        handles = self.handles
+        if self.use_poll:
+            poll = self.poll.poll
+            for _ in range(n):
+                if poll(0):
+                    raise RuntimeError("poll")
+        else:
+            sel = select.select
+            for _ in range(n):
+                if sel(handles, [], [], 0)[0]:
+                    raise RuntimeError("select")
+
+
+class Resolve(Workload):
+    """W4: getAddrInfo with AF_INET/SOCK_STREAM/IPPROTO_TCP hints, the result freed."""
+
+    unit = "lookups"
+
+    def __init__(self, host: str) -> None:
+        self.host = host
+        self.key = f"W4 getAddrInfo {host}"
+        self.target = 2.0 if host == "127.0.0.1" else 1.1
+        self.versus = f"socket.getaddrinfo({host!r}, 80, AF_INET, SOCK_STREAM, IPPROTO_TCP)"
+
+    def ours(self, n: int) -> None:
+        host, port = self.host, ns.Port(80)
+        get, free = ns.getAddrInfo, ns.freeAddrInfo
+        af, st, pr = ns.AF_INET, ns.SOCK_STREAM, ns.IPPROTO_TCP
+        for _ in range(n):
+            free(get(host, port, af, st, pr))
+
+    def stdlib(self, n: int) -> None:
+        host, get = self.host, socket.getaddrinfo
+        af, st, pr = socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP
+        for _ in range(n):
+            get(host, 80, af, st, pr)
+
+
+class ByteOrder(Workload):
+    """W5: one ntohl and one htons, four of each per loop. The results are folded into one
+    value and the arguments change, as in real code, so that PyPy's JIT cannot drop or
+    constant-fold the stdlib's pure functions (it must still call ours)."""
+
+    key = "W5 ntohl+htons"
+    unit = "pairs"
+    per_iter = 4
+    target = 1.0
+    versus = "socket.ntohl, socket.htons"
+
+    @staticmethod
+    def _loop(ntohl: Callable[[int], int], htons: Callable[[int], int], n: int) -> int:
+        acc = 0
+        for i in range(n):
+            v = i & 0x3FFF
+            acc ^= ntohl(v) ^ htons(v) ^ ntohl(v + 1) ^ htons(v + 1)
+            acc ^= ntohl(v + 2) ^ htons(v + 2) ^ ntohl(v + 3) ^ htons(v + 3)
+        return acc
+
+    def ours(self, n: int) -> None:
+        self.sink = self._loop(ns.ntohl, ns.htons, n)  # stored: the work cannot be dropped
+
+    def stdlib(self, n: int) -> None:
+        self.sink = self._loop(socket.ntohl, socket.htons, n)
+
+
+class SockOpt(Workload):
+    """W6: getSockOptInt(SOL_SOCKET, SO_RCVBUF) on a TCP socket."""
+
+    key = "W6 getSockOptInt"
+    unit = "calls"
+    per_iter = 4
+    target = 0.80
+    versus = "sock.getsockopt(SOL_SOCKET, SO_RCVBUF) on the same socket"
+
+    def setup(self) -> None:
+        self.handle = ns.createNativeSocket()
+        self.socks = _wrap(self.handle)
+
+    def close(self) -> None:
+        _unwrap(self.socks)
+        ns.close(self.handle)
+
+    def ours(self, n: int) -> None:
+        h, get = self.handle, ns.getSockOptInt
+        level, opt = ns.SOL_SOCKET, ns.SO_RCVBUF
+        for _ in range(n):
+            get(h, level, opt)
+            get(h, level, opt)
+            get(h, level, opt)
+            get(h, level, opt)
+
+    def stdlib(self, n: int) -> None:
+        get = self.socks[0].getsockopt
+        level, opt = socket.SOL_SOCKET, socket.SO_RCVBUF
+        for _ in range(n):
+            get(level, opt)
+            get(level, opt)
+            get(level, opt)
+            get(level, opt)
+
+
+CHUNK = 64 * 1024
+
+
+class Bulk(Workload):
+    """W7: bulk transfer over TCP loopback, 64 KiB reads into a reused buffer.
+
+    The sender is a child process (a thread where there is no fork) writing 64 KiB at a
+    time through the same API as the receiver; one sample is one whole transfer.
+    """
+
+    key = "W7 bulk TCP"
+    unit = "MiB"
+    target = 0.95
+    calibrate = False
+    versus = "sock.sendall / sock.recv_into(buf) on the same TCP pair"
+
+    def __init__(self, mib: int) -> None:
+        self.total = mib * 1024 * 1024
+        self.per_iter = mib
+        if mib != 1024:
+            self.key = f"W7 bulk TCP {mib} MiB"
+
+    def setup(self) -> None:
+        self.handles = _ours_tcp_pair()
+        self.socks = _wrap(*self.handles[1:])
+        self.buf = bytearray(CHUNK)
+
+    def close(self) -> None:
+        _unwrap(self.socks)
+        for h in self.handles:
+            ns.close(h)
+
+    def _run(self, send: Callable[[], None], receive: Callable[[], None]) -> None:
+        if hasattr(os, "fork"):
+            pid = os.fork()
+            if pid == 0:
+                code = 1
+                try:
+                    send()
+                    code = 0
+                finally:
+                    os._exit(code)
+            receive()
+            _, status = os.waitpid(pid, 0)
+            _check(status == 0, "sender process")
+        else:
+            t = threading.Thread(target=send)
+            t.start()
+            receive()
+            t.join()
+
+    def ours(self, n: int) -> None:
+        _, a, b = self.handles
+        total, buf = self.total, self.buf
+        send, recv = ns.send, ns.recv
+        data = bytes(CHUNK)
+
+        def sender() -> None:
+            left = total
+            while left:
+                sent = send(a, data, CHUNK if left >= CHUNK else left)
+                if sent <= 0:
+                    raise RuntimeError("send")
+                left -= sent
+
+        def receiver() -> None:
+            got = 0
+            while got < total:
+                r = recv(b, buf)
+                if r <= 0:
+                    raise RuntimeError("recv")
+                got += r
+
+        self._run(sender, receiver)
+
+    def stdlib(self, n: int) -> None:
+        a, b = self.socks
+        total, buf = self.total, self.buf
+        data = bytes(CHUNK)
+
+        def sender() -> None:
+            left = total
+            while left >= CHUNK:
+                a.sendall(data)
+                left -= CHUNK
+            if left:
+                a.sendall(data[:left])
+
+        def receiver() -> None:
+            got = 0
+            recv_into = b.recv_into
+            while got < total:
+                r = recv_into(buf)
+                if r <= 0:
+                    raise RuntimeError("recv_into")
+                got += r
+
+        self._run(sender, receiver)
+
+
+BATCH = 32
+
+
+class Datagrams(Workload):
+    """W8: 64-byte UDP datagrams over loopback, sent to an address and received with the
+    sender's address, 32 sent then 32 received per iteration.
+
+    ``batched``: ours through sendMany/recvMany (sendmmsg/recvmmsg), one call each per 32;
+    the stdlib still one datagram per call (it has no batch call).
+    """
+
+    unit = "datagrams"
+    per_iter = BATCH
+    versus = "sock.sendto(msg, addr) / sock.recvfrom_into(buf) on the same sockets, one each"
+
+    def __init__(self, batched: bool) -> None:
+        self.batched = batched
+        self.key = "W8 UDP sendMany/recvMany" if batched else "W8 UDP sendto/recvfrom"
+        self.target = 1.15 if batched else 0.90
+
+    def setup(self) -> None:
+        self.receiver = ns.createNativeSocket(ns.AF_INET, ns.SOCK_DGRAM, ns.IPPROTO_UDP)
+        self.sender = ns.createNativeSocket(ns.AF_INET, ns.SOCK_DGRAM, ns.IPPROTO_UDP)
+        _check(ns.bindAddr(self.receiver, ns.Sockaddr_in(LOOPBACK, 0)) == 0, "bindAddr")
+        self.to = ns.Sockaddr_in(LOOPBACK, ns.getSockName(self.receiver))
+        self.socks = _wrap(self.receiver, self.sender)
+        self.addr = (LOOPBACK, ns.getSockName(self.receiver))
+        self.buf = bytearray(2048)
+        self.bufs = [bytearray(2048) for _ in range(BATCH)]
+        self.msgs = [MSG] * BATCH
+        self.senders = [ns.Sockaddr_storage() for _ in range(BATCH)]
+        self.lengths: list[int] = []
+
+    def close(self) -> None:
+        _unwrap(self.socks)
+        ns.close(self.receiver)
+        ns.close(self.sender)
+
+    def ours(self, n: int) -> None:
+        r, s, to, buf = self.receiver, self.sender, self.to, self.buf
+        if self.batched:
+            send_many, recv_many = ns.sendMany, ns.recvMany
+            msgs, bufs, lengths, senders = self.msgs, self.bufs, self.lengths, self.senders
+            for _ in range(n):
+                if send_many(s, msgs, to) != BATCH:
+                    raise RuntimeError("sendMany")
+                got = 0
+                while got < BATCH:  # recvMany may return before the last ones are queued
+                    k = recv_many(r, bufs, lengths, senders)
+                    if k <= 0:
+                        raise RuntimeError("recvMany")
+                    got += k
+            return
+        sendto, recvfrom = ns.sendto, ns.recvfrom
+        sender = self.senders[0]
+        for _ in range(n):
+            for _ in range(BATCH):
+                if sendto(s, MSG, None, 0, to) != 64:
+                    raise RuntimeError("sendto")
+            for _ in range(BATCH):
+                if recvfrom(r, buf, None, 0, sender) != 64:
+                    raise RuntimeError("recvfrom")
+
+    def stdlib(self, n: int) -> None:
+        r_sock, s_sock = self.socks
+        addr = self.addr
+        sendto, recvfrom_into = s_sock.sendto, r_sock.recvfrom_into
+        buf = self.buf
+        for _ in range(n):
+            for _ in range(BATCH):
+                if sendto(MSG, addr) != 64:
+                    raise RuntimeError("sendto")
+            for _ in range(BATCH):
+                if recvfrom_into(buf)[0] != 64:
+                    raise RuntimeError("recvfrom_into")
+
+
+class Blocking(Workload):
+    """W9: setBlocking toggled off and on."""
+
+    key = "W9 setBlocking"
+    unit = "calls"
+    per_iter = 2
+    target = 0.80
+    versus = "sock.setblocking(False/True) on the same socket"
+
+    def setup(self) -> None:
+        self.handle = ns.createNativeSocket()
+        self.socks = _wrap(self.handle)
+
+    def close(self) -> None:
+        _unwrap(self.socks)
+        ns.close(self.handle)
+
+    def ours(self, n: int) -> None:
+        h, set_blocking = self.handle, ns.setBlocking
+        for _ in range(n):
+            set_blocking(h, False)
+            set_blocking(h, True)
+
+    def stdlib(self, n: int) -> None:
+        set_blocking = self.socks[0].setblocking
+        for _ in range(n):
+            set_blocking(False)
+            set_blocking(True)
+
+
+def all_workloads(bulk_mib: int) -> list[Workload]:
+    return [
+        PingPong(unix=False),
+        PingPong(unix=True),
+        CreateClose(),
+        SelectIdle(1),
+        SelectIdle(64),
+        SelectIdle(1000),
+        SelectIdle(5000),
+        Resolve("127.0.0.1"),
+        Resolve("localhost"),
+        ByteOrder(),
+        SockOpt(),
+        Bulk(bulk_mib),
+        Datagrams(batched=False),
+        Datagrams(batched=True),
+        Blocking(),
+    ]

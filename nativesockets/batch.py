@@ -1,0 +1,205 @@
+"""Batches of datagrams: ``sendMany`` and ``recvMany``, one system call for many datagrams.
+
+Not in Nim's module; named in its style. ``sendmmsg(2)``/``recvmmsg(2)`` where the system
+has them (Linux, FreeBSD, NetBSD: ``NS_HAS_MMSG``), a loop over ``sendto``/``recvfrom`` in C
+elsewhere (macOS, Windows). The datagrams go out of and into the caller's buffers, which
+are not copied and can be reused from call to call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Union
+
+from nativesockets._ffi import ffi, lib
+from nativesockets.addresses import SockAddr
+from nativesockets.errors import HANDLE_MAX, c_int, handle
+
+__all__ = ["recvMany", "sendMany"]
+
+Buffer = Union[bytes, bytearray, memoryview]
+WritableBuffer = Union[bytearray, memoryview]
+
+_EINTR = lib.EINTR
+_INT_MIN = -(2**31)
+_INT_MAX = 2**31 - 1
+_NULL = ffi.NULL
+_from_buffer = ffi.from_buffer
+_new = ffi.new
+_unpack = ffi.unpack
+_release_view = ffi.release
+_BYTEARRAY = {bytearray}
+_ADDRESS_TYPES: set[type] = set()  # SockAddr and its subclasses, learnt as they come
+# The C entry points; tests swap in the loops (ns_*_loop) to run the fallback path too.
+_send_many = lib.ns_send_many
+_recv_many = lib.ns_recv_many
+
+
+def _check_list(buffers: object, proc: str) -> int:
+    if type(buffers) is not list and type(buffers) is not tuple:
+        raise TypeError(f"{proc}: buffers must be a list or tuple, not {type(buffers).__name__}")
+    return len(buffers)
+
+
+def _views(buffers: Sequence[Any], writable: bool, proc: str) -> list[Any]:
+    """C views of each buffer, without copies. The last step that can fail: once the
+    views exist, only a signal handler's exception can leave before the C call returns."""
+    try:
+        if not writable or {*map(type, buffers)} == _BYTEARRAY:  # bytearray: always writable
+            return list(map(_from_buffer, buffers))  # on failure the views made so far die here
+        views: list[Any] = []
+        try:
+            for b in buffers:
+                views.append(_from_buffer(b, require_writable=True))
+        except BaseException:
+            _release(views)
+            raise
+        return views
+    except BufferError as e:  # read-only where writable is needed, or not contiguous
+        raise TypeError(f"{proc}: a contiguous bytes-like object is needed: {e}") from None
+    except TypeError as e:
+        raise TypeError(f"{proc}: every buffer must be a bytes-like object: {e}") from None
+
+
+def _release(views: list[Any]) -> None:
+    """End the buffer exports now, on an exception: a traceback kept in a reference cycle
+    would keep them, and CPython < 3.12.6 crashes collecting a memoryview that still has
+    one. On the normal way out they end with the call (CPython frees the views there; PyPy
+    has no exports that block anything)."""
+    for view in views:
+        _release_view(view)
+
+
+def _sizes(views: list[Any]) -> tuple[Any, int]:
+    """``(NULL, size)`` when every view has the same size, else ``(size_t array, 0)``."""
+    sizes = list(map(len, views))
+    if sizes.count(sizes[0]) == len(sizes):
+        return _NULL, sizes[0]
+    return _new("size_t[]", sizes), 0
+
+
+def _addresses(addresses: object, n: int, what: str) -> Any:
+    """The C array of sockaddr pointers for a list or tuple of ``n`` SockAddr objects."""
+    if type(addresses) is not list and type(addresses) is not tuple:
+        raise TypeError(f"{what} must be a SockAddr list or tuple, not {type(addresses).__name__}")
+    if len(addresses) != n:
+        raise ValueError(f"{what}: {len(addresses)} addresses for {n} buffers")
+    if not {*map(type, addresses)} <= _ADDRESS_TYPES:
+        for a in addresses:
+            if not isinstance(a, SockAddr):
+                raise TypeError(f"{what}: an address must be a SockAddr, not {type(a).__name__}")
+            _ADDRESS_TYPES.add(type(a))
+    return _new("struct sockaddr *[]", [a._sa for a in addresses])
+
+
+def sendMany(
+    socket: int,
+    buffers: Sequence[Buffer],
+    to: SockAddr | Sequence[SockAddr] | None = None,
+    flags: int = 0,
+) -> int:
+    """Send each buffer of ``buffers`` (a list or tuple of bytes-like objects) as one
+    datagram, in order, with as few system calls as the platform allows: ``sendmmsg(2)``
+    on Linux, FreeBSD and NetBSD, ``sendto(2)`` once per datagram elsewhere (``sendto`` on
+    Windows).
+
+    ``to`` is where every datagram goes (a SockAddr), or a list or tuple with one SockAddr
+    per buffer, or None on a connected socket. The buffers are not copied.
+
+    Returns the number of datagrams sent: all of them on a blocking socket, unless an error
+    came after the first (the error is then dropped; the next call reports it); on a
+    non-blocking socket those that fit. Returns -1 with ``osLastError()`` set when none was
+    sent (EAGAIN when a non-blocking socket is full). An empty list sends nothing and
+    returns 0. Interrupted by a signal before sending anything, it retries after Python's
+    signal handlers ran.
+    """
+    if type(socket) is not int or not 0 <= socket <= HANDLE_MAX:
+        socket = handle(socket)
+    if type(flags) is not int or not _INT_MIN <= flags <= _INT_MAX:
+        flags = c_int(flags, "flags")
+    n = _check_list(buffers, "sendMany")
+    sa: Any = _NULL
+    salen = 0
+    addrs: Any = _NULL
+    addrlens: Any = _NULL
+    if to is None:
+        pass
+    elif isinstance(to, SockAddr):
+        sa, salen = to._sa, to._len
+    else:
+        addrs = _addresses(to, n, "sendMany: to")
+        addrlens = _new("socklen_t[]", [a._len for a in to])
+    if n == 0:
+        return 0
+    views = _views(buffers, False, "sendMany")
+    try:
+        bufs = _new("void *[]", views)
+        lens, size = _sizes(views)
+        while True:
+            r: int = _send_many(socket, bufs, lens, size, n, sa, salen, addrs, addrlens, flags)
+            if r >= 0 or ffi.errno != _EINTR:
+                return r
+    except BaseException:  # a signal handler raised: end the exports now (see _release)
+        _release(views)
+        raise
+
+
+def recvMany(
+    socket: int,
+    buffers: Sequence[WritableBuffer],
+    lengths: list[int],
+    addresses: Sequence[SockAddr] | None = None,
+    flags: int = 0,
+) -> int:
+    """Receive up to ``len(buffers)`` datagrams with as few system calls as the platform
+    allows: ``recvmmsg(2)`` with ``MSG_WAITFORONE`` on Linux, FreeBSD and NetBSD,
+    ``recvfrom(2)`` once per datagram elsewhere (``recvfrom`` on Windows).
+
+    It waits for the first datagram as the socket and ``flags`` say (not at all on a
+    non-blocking socket or with ``MSG_DONTWAIT``), then takes the datagrams already queued,
+    without waiting for more. Datagram ``i`` lands in ``buffers[i]`` (a list or tuple of
+    writable buffers, not copied); a datagram longer than its buffer is cut to it, the
+    rest discarded, as ``recvfrom`` does. ``lengths`` (a list) is replaced in place by the
+    byte count of each datagram received. With ``addresses`` (a list or tuple of one
+    ``Sockaddr_storage`` or other SockAddr per buffer), the sender of datagram ``i`` is
+    written into ``addresses[i]``, whose length is updated.
+
+    Returns the number of datagrams received, or -1 with ``osLastError()`` set when none
+    was (EAGAIN on a non-blocking socket with nothing queued); ``lengths`` and
+    ``addresses`` are then unchanged. An empty list receives nothing and returns 0.
+    Interrupted by a signal before receiving anything, it retries after Python's signal
+    handlers ran.
+    """
+    if type(socket) is not int or not 0 <= socket <= HANDLE_MAX:
+        socket = handle(socket)
+    if type(lengths) is not list:
+        raise TypeError(f"recvMany: lengths must be a list, not {type(lengths).__name__}")
+    if type(flags) is not int or not _INT_MIN <= flags <= _INT_MAX:
+        flags = c_int(flags, "flags")
+    n = _check_list(buffers, "recvMany")
+    addrs: Any = _NULL
+    addrlens: Any = _NULL
+    if addresses is not None:
+        addrs = _addresses(addresses, n, "recvMany: addresses")
+        addrlens = _new("socklen_t[]", n)
+    if n == 0:
+        lengths.clear()
+        return 0
+    views = _views(buffers, True, "recvMany")
+    try:
+        bufs = _new("void *[]", views)
+        lens, size = _sizes(views)
+        got: Any = _new("size_t[]", n)
+        while True:
+            r: int = _recv_many(socket, bufs, lens, size, n, got, addrs, addrlens, flags)
+            if r >= 0 or ffi.errno != _EINTR:
+                break
+    except BaseException:  # a signal handler raised: end the exports now (see _release)
+        _release(views)
+        raise
+    if r > 0:
+        lengths[:] = _unpack(got, r)
+        if addresses is not None:
+            for a, length in zip(addresses, _unpack(addrlens, r)):  # at most the storage size
+                a._len = length
+    return r
