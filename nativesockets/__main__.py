@@ -8,6 +8,7 @@ socket with the Nim-style procs and prints each step. Subcommands: ``hostname``,
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import sys
 import tempfile
@@ -17,6 +18,10 @@ from typing import Callable
 import nativesockets as ns
 
 Step = Callable[[str], None]
+
+
+def _say(label: str, text: str) -> None:
+    print(f"{label}: {text}")
 
 
 def _check(ok: bool, what: str) -> None:
@@ -89,7 +94,7 @@ def selfcheck() -> int:
                 print(f"{label}: skipped, this host has no ::1")
                 continue
             try:
-                _echo(domain, make(), lambda text, label=label: print(f"{label}: {text}"))
+                _echo(domain, make(), functools.partial(_say, label))
                 print(f"{label}: ok")
             except OSError as e:
                 failures += 1
