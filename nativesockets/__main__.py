@@ -84,7 +84,7 @@ def selfcheck() -> int:
     print(f"nativesockets self-check on {ns.getHostname()!r}")
     failures = 0
     with tempfile.TemporaryDirectory(prefix="nativesockets-") as tmp:
-        cases = [
+        cases: list[tuple[str, ns.Domain, Callable[[], ns.SockAddr]]] = [
             ("IPv4", ns.AF_INET, lambda: ns.Sockaddr_in("127.0.0.1", 0)),
             ("IPv6", ns.AF_INET6, lambda: ns.Sockaddr_in6("::1", 0)),
             ("Unix", ns.AF_UNIX, lambda: ns.makeUnixAddr(os.path.join(tmp, "echo.sock"))),
