@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import operator
 import os
+import sys
 from typing import Any, NoReturn
 
 from nativesockets._ffi import ffi, lib
@@ -55,13 +56,32 @@ def fail(info: str) -> NoReturn:
     raiseOSError(osLastError(), info)
 
 
+def _proc() -> str:
+    """The public proc of this package that is checking its arguments, as ``"name(): "``.
+
+    Read from the call stack, and only on the way to raising: the checks cost nothing more
+    when the arguments are right.
+    """
+    frame = sys._getframe(2)
+    while frame is not None:
+        name = frame.f_code.co_name
+        if frame.f_globals.get("__name__", "").startswith("nativesockets."):
+            if name in ("__init__", "__new__"):  # a constructor: name its class
+                owner = frame.f_locals.get("self", frame.f_locals.get("cls"))
+                name = owner.__name__ if isinstance(owner, type) else type(owner).__name__
+            if not name.startswith("_") and name not in _CHECKS:
+                return f"{name}(): "
+        frame = frame.f_back  # type: ignore[assignment]
+    return ""
+
+
 def handle(s: object) -> int:
     """Validate a SocketHandle; the slow path behind each proc's inline check."""
     if isinstance(s, bool) or not hasattr(s, "__index__"):
-        raise TypeError(f"a socket handle must be an int, not {type(s).__name__}")
+        raise TypeError(f"{_proc()}a socket handle must be an int, not {type(s).__name__}")
     value = operator.index(s)  # pyright: ignore[reportArgumentType]
     if not 0 <= value <= HANDLE_MAX:
-        raise ValueError(f"invalid socket handle {value}")
+        raise ValueError(f"{_proc()}invalid socket handle {value}")
     return value
 
 
@@ -72,17 +92,20 @@ def c_string(value: object, what: str) -> bytes:
     elif isinstance(value, bytes):
         data = value
     else:
-        raise TypeError(f"{what} must be str or bytes, not {type(value).__name__}")
+        raise TypeError(f"{_proc()}{what} must be str or bytes, not {type(value).__name__}")
     if b"\0" in data:
-        raise ValueError(f"{what} must not contain NUL bytes: {value!r}")
+        raise ValueError(f"{_proc()}{what} must not contain NUL bytes: {value!r}")
     return data
 
 
 def c_int(value: object, what: str, low: int = -(2**31), high: int = 2**31 - 1) -> int:
     """An int argument in [low, high]: TypeError or ValueError otherwise."""
     if isinstance(value, bool) or not hasattr(value, "__index__"):
-        raise TypeError(f"{what} must be an int, not {type(value).__name__}")
+        raise TypeError(f"{_proc()}{what} must be an int, not {type(value).__name__}")
     number = operator.index(value)  # pyright: ignore[reportArgumentType]
     if not low <= number <= high:
-        raise ValueError(f"{what} out of range [{low}, {high}]: {number}")
+        raise ValueError(f"{_proc()}{what} out of range [{low}, {high}]: {number}")
     return number
+
+
+_CHECKS = {"handle", "c_string", "c_int", "fail"}

@@ -27,7 +27,7 @@ class Port(int):
         if type(value) is not int:
             value = c_int(value, "port", 0, 65535)
         elif not 0 <= value <= 65535:
-            raise ValueError(f"port out of range [0, 65535]: {value}")
+            raise ValueError(f"Port(): port out of range [0, 65535]: {value}")
         return int.__new__(cls, value)
 
     def __repr__(self) -> str:
