@@ -62,8 +62,10 @@ def lint(session: nox.Session) -> None:
 def typecheck(session: nox.Session) -> None:
     """mypy --strict and pyright on the package and on the README's examples."""
     session.install(".", "mypy", "pyright")
-    session.run("mypy", "--strict", "nativesockets")
-    session.run("pyright", "nativesockets")
+    examples = session.create_tmp() + "/readme"
+    session.run("python", "tools/readme_examples.py", examples)
+    session.run("mypy", "--strict", "nativesockets", examples)
+    session.run("pyright", "nativesockets", examples)
 
 
 @nox.session(python="3.11")

@@ -3,6 +3,7 @@
 Every name of Nim's module is here with the same spelling; the mapping is in the README.
 """
 
+from nativesockets import constants as _constants
 from nativesockets._ffi import lib as _lib
 from nativesockets.addresses import (
     INADDR_ANY,
@@ -22,7 +23,6 @@ from nativesockets.addresses import (
 )
 from nativesockets.batch import recvMany, sendMany
 from nativesockets.constants import *  # noqa: F403
-from nativesockets.constants import __all__ as _constant_names
 from nativesockets.errors import osLastError, raiseOSError
 from nativesockets.netdb import (
     getHostByAddr,
@@ -72,12 +72,8 @@ from nativesockets.types import (
 # The procs Nim exports on one platform only: fcntl from posix, ioctlsocket from winlean.
 if _lib.NS_WINDOWS:
     from nativesockets.sockets import ioctlsocket as ioctlsocket
-
-    _platform_procs = ["ioctlsocket"]
 else:
     from nativesockets.sockets import fcntl as fcntl
-
-    _platform_procs = ["fcntl"]
 
 ntohl = _lib.ntohl
 ntohs = _lib.ntohs
@@ -167,6 +163,9 @@ __all__ = [
     "toInt",
     "toKnownDomain",
     "toSockType",
-    *_constant_names,
-    *_platform_procs,
 ]
+__all__ += _constants.__all__
+if _lib.NS_WINDOWS:
+    __all__ += ["ioctlsocket"]
+else:
+    __all__ += ["fcntl"]

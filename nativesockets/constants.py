@@ -39,61 +39,6 @@ MSG_PEEK: int = lib.MSG_PEEK
 TCP_NODELAY: int = lib.TCP_NODELAY
 IPV6_V6ONLY: int = lib.IPV6_V6ONLY
 
-if lib.NS_WINDOWS:
-    # Windows names the real module exports from winlean
-    WSAEWOULDBLOCK: int = _win.WSAEWOULDBLOCK
-    WSAECONNRESET: int = _win.WSAECONNRESET
-    WSAECONNABORTED: int = _win.WSAECONNABORTED
-    WSAENETRESET: int = _win.WSAENETRESET
-    WSANOTINITIALISED: int = _win.WSANOTINITIALISED
-    WSAENOTSOCK: int = _win.WSAENOTSOCK
-    WSAEINPROGRESS: int = _win.WSAEINPROGRESS
-    WSAEINTR: int = _win.WSAEINTR
-    WSAEDISCON: int = _win.WSAEDISCON
-    ERROR_NETNAME_DELETED: int = _win.ERROR_NETNAME_DELETED
-
-    _PLATFORM_NAMES = [
-        "WSAEWOULDBLOCK",
-        "WSAECONNRESET",
-        "WSAECONNABORTED",
-        "WSAENETRESET",
-        "WSANOTINITIALISED",
-        "WSAENOTSOCK",
-        "WSAEINPROGRESS",
-        "WSAEINTR",
-        "WSAEDISCON",
-        "ERROR_NETNAME_DELETED",
-    ]
-else:
-    # POSIX names the real module exports from its posix import
-    F_GETFL: int = lib.F_GETFL
-    F_SETFL: int = lib.F_SETFL
-    O_NONBLOCK: int = lib.O_NONBLOCK
-    MSG_NOSIGNAL: int = lib.MSG_NOSIGNAL
-    EAGAIN: int = lib.EAGAIN
-    EWOULDBLOCK: int = lib.EWOULDBLOCK
-    EINTR: int = lib.EINTR
-    EINPROGRESS: int = lib.EINPROGRESS
-    ECONNRESET: int = lib.ECONNRESET
-    EPIPE: int = lib.EPIPE
-    ENETRESET: int = lib.ENETRESET
-    EBADF: int = lib.EBADF
-
-    _PLATFORM_NAMES = [
-        "F_GETFL",
-        "F_SETFL",
-        "O_NONBLOCK",
-        "MSG_NOSIGNAL",
-        "EAGAIN",
-        "EWOULDBLOCK",
-        "EINTR",
-        "EINPROGRESS",
-        "ECONNRESET",
-        "EPIPE",
-        "ENETRESET",
-        "EBADF",
-    ]
-
 __all__ = [
     "IOCPARM_MASK",
     "IOC_IN",
@@ -115,5 +60,58 @@ __all__ = [
     "MSG_PEEK",
     "TCP_NODELAY",
     "IPV6_V6ONLY",
-    *_PLATFORM_NAMES,
 ]
+
+if lib.NS_WINDOWS:
+    # Windows names the real module exports from winlean
+    WSAEWOULDBLOCK: int = _win.WSAEWOULDBLOCK
+    WSAECONNRESET: int = _win.WSAECONNRESET
+    WSAECONNABORTED: int = _win.WSAECONNABORTED
+    WSAENETRESET: int = _win.WSAENETRESET
+    WSANOTINITIALISED: int = _win.WSANOTINITIALISED
+    WSAENOTSOCK: int = _win.WSAENOTSOCK
+    WSAEINPROGRESS: int = _win.WSAEINPROGRESS
+    WSAEINTR: int = _win.WSAEINTR
+    WSAEDISCON: int = _win.WSAEDISCON
+    ERROR_NETNAME_DELETED: int = _win.ERROR_NETNAME_DELETED
+    __all__ += [
+        "WSAEWOULDBLOCK",
+        "WSAECONNRESET",
+        "WSAECONNABORTED",
+        "WSAENETRESET",
+        "WSANOTINITIALISED",
+        "WSAENOTSOCK",
+        "WSAEINPROGRESS",
+        "WSAEINTR",
+        "WSAEDISCON",
+        "ERROR_NETNAME_DELETED",
+    ]
+
+else:
+    # POSIX names the real module exports from its posix import
+    F_GETFL: int = lib.F_GETFL
+    F_SETFL: int = lib.F_SETFL
+    O_NONBLOCK: int = lib.O_NONBLOCK
+    MSG_NOSIGNAL: int = lib.MSG_NOSIGNAL
+    EAGAIN: int = lib.EAGAIN
+    EWOULDBLOCK: int = lib.EWOULDBLOCK
+    EINTR: int = lib.EINTR
+    EINPROGRESS: int = lib.EINPROGRESS
+    ECONNRESET: int = lib.ECONNRESET
+    EPIPE: int = lib.EPIPE
+    ENETRESET: int = lib.ENETRESET
+    EBADF: int = lib.EBADF
+    __all__ += [
+        "F_GETFL",
+        "F_SETFL",
+        "O_NONBLOCK",
+        "MSG_NOSIGNAL",
+        "EAGAIN",
+        "EWOULDBLOCK",
+        "EINTR",
+        "EINPROGRESS",
+        "ECONNRESET",
+        "EPIPE",
+        "ENETRESET",
+        "EBADF",
+    ]
