@@ -1,6 +1,17 @@
 """Nim's ``nativesockets`` module for Python: a low-level, cross-platform sockets layer.
 
 Every name of Nim's module is here with the same spelling; the mapping is in the README.
+
+Each proc's docstring names the system call it makes on POSIX and on Windows, its errors,
+and its difference from Nim, citing the row of the README's "Differences from Nim". A proc
+that fails returns -1 (or ``osInvalidSocket``) with ``osLastError()`` set (``errno`` on
+POSIX, ``WSAGetLastError()`` on Windows), or raises OSError where its docstring says so.
+Bad arguments raise TypeError or ValueError before any C call (README, Differences from
+Nim, row 14).
+
+``ntohl``, ``ntohs``, ``htonl`` and ``htons`` are the C functions themselves (``ntohl(3)``
+on POSIX, ``ntohl`` from Winsock on Windows): their docstrings are the C signatures. A value
+out of range raises OverflowError, as the stdlib's do (README, Differences from Nim, row 14).
 """
 
 from nativesockets import constants as _constants

@@ -3,7 +3,9 @@
 At run time the module holds two objects only: ``ffi`` and ``lib``. Every class below exists
 for type checkers alone: import them under ``typing.TYPE_CHECKING``, never at run time.
 
-``lib`` is typed name for name from cdefs/posix.h and cdefs/shim.h: constants are ``int``,
+``lib`` is typed name for name from cdefs/posix.h (on Windows cdefs/winsock.h), cdefs/shim.h
+and cdefs/batch.h; names of one platform only are under ``if sys.platform == "win32":``.
+Constants are ``int``,
 functions take ``int`` for C integers and ``bytes`` or a cdata for pointers, as cffi does.
 The cdata classes mirror the C declarations: a struct class types both the struct and a
 pointer to it (cffi reads a field through either the same way), so a misspelt field is a
@@ -12,6 +14,7 @@ type gives a plain ``CData`` (no fields): add an overload here when the package 
 tests/test_stub.py checks this file against the compiled module: names, kinds, arity.
 """
 
+import sys
 from collections.abc import Callable
 from typing import Final, Literal, TypeVar, final, overload
 
@@ -266,7 +269,7 @@ class FFI:
 
 @final
 class Lib:
-    """The compiled module's ``lib``: cdefs/posix.h and cdefs/shim.h."""
+    """The compiled module's ``lib``: cdefs/posix.h or cdefs/winsock.h, shim.h, batch.h."""
 
     # Domain, SockType, Protocol
     AF_UNSPEC: Final[int]
@@ -303,8 +306,6 @@ class Lib:
     TCP_NODELAY: Final[int]
     IPV6_V6ONLY: Final[int]
     MSG_PEEK: Final[int]
-    MSG_NOSIGNAL: Final[int]
-    MSG_DONTWAIT: Final[int]
     AI_V4MAPPED: Final[int]
     AI_PASSIVE: Final[int]
     AI_CANONNAME: Final[int]
@@ -314,22 +315,38 @@ class Lib:
     INADDR_LOOPBACK: Final[int]
     INET6_ADDRSTRLEN: Final[int]
     FIONBIO: Final[int]
-    F_GETFL: Final[int]
-    F_SETFL: Final[int]
-    F_GETFD: Final[int]
-    F_SETFD: Final[int]
-    FD_CLOEXEC: Final[int]
-    O_NONBLOCK: Final[int]
-
-    # errno values
-    EAGAIN: Final[int]
-    EWOULDBLOCK: Final[int]
-    EINTR: Final[int]
-    EINPROGRESS: Final[int]
-    ECONNRESET: Final[int]
-    EPIPE: Final[int]
-    ENETRESET: Final[int]
-    EBADF: Final[int]
+    EINTR: Final[int]  # on Windows WSAEINTR (csrc/winsock.c)
+    if sys.platform == "win32":
+        # cdefs/winsock.h: ioctlsocket's request encoding, the Winsock error codes
+        IOCPARM_MASK: Final[int]
+        IOC_IN: Final[int]
+        WSAEWOULDBLOCK: Final[int]
+        WSAECONNRESET: Final[int]
+        WSAECONNABORTED: Final[int]
+        WSAENETRESET: Final[int]
+        WSANOTINITIALISED: Final[int]
+        WSAENOTSOCK: Final[int]
+        WSAEINPROGRESS: Final[int]
+        WSAEINTR: Final[int]
+        WSAEDISCON: Final[int]
+        ERROR_NETNAME_DELETED: Final[int]
+    else:
+        # cdefs/posix.h: flags, fcntl's commands, errno values
+        MSG_NOSIGNAL: Final[int]
+        MSG_DONTWAIT: Final[int]
+        F_GETFL: Final[int]
+        F_SETFL: Final[int]
+        F_GETFD: Final[int]
+        F_SETFD: Final[int]
+        FD_CLOEXEC: Final[int]
+        O_NONBLOCK: Final[int]
+        EAGAIN: Final[int]
+        EWOULDBLOCK: Final[int]
+        EINPROGRESS: Final[int]
+        ECONNRESET: Final[int]
+        EPIPE: Final[int]
+        ENETRESET: Final[int]
+        EBADF: Final[int]
 
     # cdefs/shim.h
     NS_INVALID_SOCKET: Final[int]
@@ -342,7 +359,6 @@ class Lib:
     # system calls
     def bind(self, fd: int, addr: CData, addrlen: int, /) -> int: ...
     def listen(self, fd: int, backlog: int, /) -> int: ...
-    def accept(self, fd: int, addr: CData, addrlen: CData, /) -> int: ...
     def getpeername(self, fd: int, addr: CData, addrlen: CData, /) -> int: ...
     def connect(self, fd: int, addr: CData, addrlen: int, /) -> int: ...
     def send(self, fd: int, buf: CData | bytes, n: int, flags: int, /) -> int: ...
@@ -353,7 +369,6 @@ class Lib:
     def recvfrom(
         self, fd: int, buf: CData, n: int, flags: int, addr: CData, addrlen: CData, /
     ) -> int: ...
-    def close(self, fd: int, /) -> int: ...
     def getaddrinfo(
         self, node: bytes | CData, service: bytes | CData, hints: CData, res: AddrinfoPP, /
     ) -> int: ...
@@ -367,13 +382,19 @@ class Lib:
     def gethostname(self, name: CData, length: int, /) -> int: ...
     def inet_pton(self, family: int, src: bytes | CData, dst: CData, /) -> int: ...
     def inet_ntop(self, family: int, src: CData, dst: CData, size: int, /) -> CharP: ...
-    def inet_ntoa(self, addr: InAddr, /) -> CharP: ...
     def ntohl(self, x: int, /) -> int: ...
     def ntohs(self, x: int, /) -> int: ...
     def htonl(self, x: int, /) -> int: ...
     def htons(self, x: int, /) -> int: ...
     def hstrerror(self, code: int, /) -> CharP: ...
-    def ns_fcntl(self, fd: int, cmd: int, arg: int, /) -> int: ...
+    if sys.platform == "win32":
+        def ioctlsocket(self, s: int, cmd: int, argp: CData, /) -> int: ...
+        def WSAGetLastError(self) -> int: ...
+    else:
+        def accept(self, fd: int, addr: CData, addrlen: CData, /) -> int: ...
+        def close(self, fd: int, /) -> int: ...
+        def inet_ntoa(self, addr: InAddr, /) -> CharP: ...
+        def ns_fcntl(self, fd: int, cmd: int, arg: int, /) -> int: ...
 
     # cdefs/shim.h helpers (csrc/posix.c, csrc/winsock.c)
     def ns_socket(self, domain: int, type: int, protocol: int, inheritable: int, /) -> int: ...

@@ -59,7 +59,9 @@ class SockAddr:
 
     ``len(addr)`` is its SockLen, as passed to ``bindAddr``, ``connect`` and ``sendto``.
     Build one with ``Sockaddr_in``, ``Sockaddr_in6``, ``Sockaddr_un``/``makeUnixAddr`` or
-    ``Sockaddr_storage``; ``AddrInfo.ai_addr`` gives one too.
+    ``Sockaddr_storage``; ``AddrInfo.ai_addr`` gives one too. ``SockAddr(raw_bytes)`` copies
+    an address given as bytes: no system call; TypeError if ``raw_bytes`` is not bytes-like,
+    ValueError if it is longer than ``struct sockaddr_storage``.
     """
 
     __slots__ = ("_mem", "_sa", "_len")
@@ -101,7 +103,10 @@ class SockAddr:
 
 class Sockaddr_storage(SockAddr):
     """Room for any socket address: ``Sockaddr_storage()`` to receive one (``recvfrom``,
-    raw ``accept``), or ``Sockaddr_storage(raw_bytes)`` for an address given as bytes."""
+    raw ``accept``), or ``Sockaddr_storage(raw_bytes)`` for an address given as bytes.
+
+    No system call; raises as ``SockAddr``.
+    """
 
     __slots__ = ()
     ss_family = _Field("struct sockaddr_storage *")
@@ -114,7 +119,13 @@ def _pton(family: int, address: object, dest: Any) -> None:
 
 
 class Sockaddr_in(SockAddr):
-    """An IPv4 address (``struct sockaddr_in``); fields in network byte order as in C."""
+    """An IPv4 address (``struct sockaddr_in``); fields in network byte order as in C.
+
+    POSIX: ``inet_pton(3)`` parses ``address``. Windows: ``inet_pton``.
+
+    Raises ValueError if ``address`` is not IPv4 text or ``port`` is outside 0..65535;
+    TypeError for an argument of another type.
+    """
 
     __slots__ = ()
     sin_family = _Field("struct sockaddr_in *")
@@ -140,7 +151,13 @@ class Sockaddr_in(SockAddr):
 
 
 class Sockaddr_in6(SockAddr):
-    """An IPv6 address (``struct sockaddr_in6``); fields in network byte order as in C."""
+    """An IPv6 address (``struct sockaddr_in6``); fields in network byte order as in C.
+
+    POSIX: ``inet_pton(3)`` parses ``address``. Windows: ``inet_pton``.
+
+    Raises ValueError if ``address`` is not IPv6 text, or ``port``, ``flowinfo`` or
+    ``scope_id`` is out of range; TypeError for an argument of another type.
+    """
 
     __slots__ = ()
     sin6_family = _Field("struct sockaddr_in6 *")
@@ -171,9 +188,13 @@ class Sockaddr_in6(SockAddr):
 
 
 class Sockaddr_un(SockAddr):
-    """A Unix-domain address (``struct sockaddr_un``) for a filesystem path.
+    """A Unix-domain address (``struct sockaddr_un``) for a filesystem path: no system call.
 
-    The path must be shorter than ``Sockaddr_un_path_length`` bytes and hold no NUL.
+    The path must be shorter than ``Sockaddr_un_path_length`` bytes and hold no NUL: else
+    ValueError; TypeError if it is not a str, bytes or path-like object.
+
+    Differs from Nim: a NUL byte raises (Nim truncates the path there); there on Windows too
+    (``afunix.h``) (README, Differences from Nim, rows 17 and 20).
     """
 
     __slots__ = ()
@@ -195,7 +216,14 @@ class Sockaddr_un(SockAddr):
 
 
 def makeUnixAddr(path: PathArg) -> Sockaddr_un:
-    """The ``Sockaddr_un`` for ``path``; ValueError if it is too long or holds a NUL."""
+    """The ``Sockaddr_un`` for ``path``, as ``Sockaddr_un(path)``: no system call.
+
+    Raises ValueError if ``path`` is too long or holds a NUL byte; TypeError if it is not a
+    str, bytes or path-like object.
+
+    Differs from Nim: a NUL byte raises (Nim truncates the path there); there on Windows too
+    (README, Differences from Nim, rows 17 and 20).
+    """
     return Sockaddr_un(path)
 
 
@@ -210,16 +238,25 @@ def sockaddr(addr: object, namelen: int | None) -> tuple[Any, int]:
 
 def name_text(name: Any) -> str:
     """The text in a filled ``struct ns_name``."""
-    return os.fsdecode(ffi.buffer(name.text, name.len)[:])
+    raw = ffi.buffer(name.text, name.len)[:]
+    if os.name == "nt":  # fsdecode is strict UTF-8 there: a Unix path's bytes need not be
+        return raw.decode("utf-8", "surrogateescape")
+    return os.fsdecode(raw)
 
 
 def getAddrString(sockAddr: SockAddr, strAddress: bytearray | None = None) -> str | None:
     """The text of the address in ``sockAddr``: dotted quad, IPv6 text (an IPv4-mapped one as
-    the IPv4 text, as Nim does), or the Unix path. Uses ``inet_ntop(3)``.
+    the IPv4 text, as Nim does), or the Unix path.
+
+    POSIX: ``inet_ntop(3)``. Windows: ``inet_ntop``.
 
     With ``strAddress`` (Nim's second overload), a ``bytearray`` of length 46, the text is
     written into it in place and None is returned. Raises OSError(EAFNOSUPPORT) for another
-    family.
+    family; TypeError if ``sockAddr`` is not a SockAddr or ``strAddress`` not a bytearray,
+    ValueError if ``strAddress`` has another length.
+
+    Differs from Nim: a Unix address gives its path (Nim: ``"unix"``, or IOError in
+    overload 2) (README, Differences from Nim, row 8).
     """
     sa, length = sockaddr(sockAddr, None)
     if strAddress is not None:
@@ -239,7 +276,10 @@ def getAddrString(sockAddr: SockAddr, strAddress: bytearray | None = None) -> st
 def inet_ntoa(in_addr: int) -> str:
     """The dotted-quad text of ``in_addr`` (``s_addr``, network byte order as C holds it).
 
-    Computed with ``inet_ntop(3)``, which unlike ``inet_ntoa(3)`` is safe from threads.
+    POSIX: ``inet_ntop(3)``, which unlike ``inet_ntoa(3)`` is safe from threads. Windows:
+    ``inet_ntop``.
+
+    Raises TypeError or ValueError if ``in_addr`` is not an int in 0..4294967295.
     """
     box = ffi.new("struct in_addr *", [c_int(in_addr, "in_addr", 0, 2**32 - 1)])
     text = ffi.new("char[]", 16)
@@ -278,8 +318,8 @@ class AddrInfo:
 
     Read the fields as in C (``ai_family``, ``ai_socktype``, ``ai_protocol``, ``ai_addrlen``,
     ``ai_addr``, ``ai_canonname``, ``ai_next``) or iterate over the nodes. Free it with
-    ``freeAddrInfo`` or a ``with`` block (idempotent), or let it be collected. Any use after
-    free raises ValueError.
+    ``freeAddrInfo`` or a ``with`` block (idempotent), or let it be collected (POSIX:
+    ``freeaddrinfo(3)``; Windows: ``freeaddrinfo``). Any use after free raises ValueError.
     """
 
     __slots__ = ("_list", "_node")
@@ -306,6 +346,7 @@ class AddrInfo:
 
     @property
     def ai_canonname(self) -> str | None:
+        """The canonical name, or None when the system gave none. ValueError after free."""
         node = self._live()
         if node.ai_canonname == ffi.NULL:
             return None
@@ -313,6 +354,7 @@ class AddrInfo:
 
     @property
     def ai_next(self) -> AddrInfo | None:
+        """The next node of the list, or None at its end. ValueError after free."""
         nxt = self._live().ai_next
         return None if nxt == ffi.NULL else AddrInfo(self._list, nxt)
 
@@ -339,7 +381,12 @@ class AddrInfo:
 
 
 def freeAddrInfo(ai: AddrInfo) -> None:
-    """Free the list ``ai`` belongs to (``freeaddrinfo(3)``). Freeing twice does nothing."""
+    """Free the list ``ai`` belongs to. Freeing twice does nothing.
+
+    POSIX: ``freeaddrinfo(3)``. Windows: ``freeaddrinfo``.
+
+    Raises TypeError if ``ai`` is not an AddrInfo.
+    """
     if not isinstance(ai, AddrInfo):
         raise TypeError(f"freeAddrInfo takes an AddrInfo, not {type(ai).__name__}")
     ai._list.free()
@@ -381,10 +428,18 @@ def getAddrInfo(
     sockType: SockType = SockType.SOCK_STREAM,
     protocol: Protocol = Protocol.IPPROTO_TCP,
 ) -> AddrInfo:
-    """Resolve ``address`` and ``port`` with ``getaddrinfo(3)`` (``GetAddrInfoW`` on Windows).
+    """Resolve ``address`` and ``port``. Returns the owning ``AddrInfo``.
 
-    Returns the owning ``AddrInfo``. For AF_INET6 the hints ask for AI_V4MAPPED, as Nim does.
-    A failed lookup raises ``socket.gaierror`` with the ``gai_strerror`` text.
+    POSIX: ``getaddrinfo(3)``. Windows: ``getaddrinfo``. For AF_INET6 the hints ask for
+    AI_V4MAPPED, as Nim does; SOCK_RAW passes no service.
+
+    A failed lookup raises ``socket.gaierror`` (an OSError) whose errno is the ``EAI_*`` code
+    (a WSA code on Windows) and whose text is ``gai_strerror``'s; ``EAI_SYSTEM`` raises
+    OSError with ``errno``. TypeError or ValueError for a bad argument (a NUL byte, a port
+    outside 0..65535, an unknown domain, type or protocol).
+
+    Differs from Nim: ``socket.gaierror`` with the ``EAI_*`` code, not OSError with a stale
+    errno; SOCK_RAW passes a NULL service, not "" (README, Differences from Nim, row 7).
     """
     host = address.encode("utf-8", "surrogateescape") if type(address) is str else b"\0"
     if b"\0" in host:  # bytes, another type, or a NUL: the full check

@@ -99,9 +99,10 @@ def sendMany(
     flags: int = 0,
 ) -> int:
     """Send each buffer of ``buffers`` (a list or tuple of bytes-like objects) as one
-    datagram, in order, with as few system calls as the platform allows: ``sendmmsg(2)``
-    on Linux, FreeBSD and NetBSD, ``sendto(2)`` once per datagram elsewhere (``sendto`` on
-    Windows).
+    datagram, in order, with as few system calls as the platform allows.
+
+    POSIX: ``sendmmsg(2)`` on Linux, FreeBSD and NetBSD, ``sendto(2)`` once per datagram
+    elsewhere (macOS...). Windows: ``sendto`` once per datagram.
 
     ``to`` is where every datagram goes (a SockAddr), or a list or tuple with one SockAddr
     per buffer, or None on a connected socket. The buffers are not copied.
@@ -112,6 +113,10 @@ def sendMany(
     sent (EAGAIN when a non-blocking socket is full). An empty list sends nothing and
     returns 0. Interrupted by a signal before sending anything, it retries after Python's
     signal handlers ran.
+
+    Raises TypeError (``buffers`` not a list or tuple of contiguous buffers, an address not
+    a SockAddr) or ValueError (as many addresses as buffers needed), and either for a bad
+    handle or ``flags``. Not in Nim's module.
     """
     if type(socket) is not int or not 0 <= socket <= HANDLE_MAX:
         socket = handle(socket)
@@ -152,8 +157,12 @@ def recvMany(
     flags: int = 0,
 ) -> int:
     """Receive up to ``len(buffers)`` datagrams with as few system calls as the platform
-    allows: ``recvmmsg(2)`` with ``MSG_WAITFORONE`` on Linux, FreeBSD and NetBSD,
-    ``recvfrom(2)`` once per datagram elsewhere (``recvfrom`` on Windows).
+    allows.
+
+    POSIX: ``recvmmsg(2)`` with ``MSG_WAITFORONE`` on Linux, FreeBSD and NetBSD,
+    ``recvfrom(2)`` once per datagram elsewhere (macOS...; ``MSG_DONTWAIT`` after the first).
+    Windows: ``recvfrom`` once per datagram, with ``select`` (no wait) before each after the
+    first; a datagram longer than its buffer fills it and counts (``WSAEMSGSIZE``).
 
     It waits for the first datagram as the socket and ``flags`` say (not at all on a
     non-blocking socket or with ``MSG_DONTWAIT``), then takes the datagrams already queued,
@@ -169,6 +178,10 @@ def recvMany(
     ``addresses`` are then unchanged. An empty list receives nothing and returns 0.
     Interrupted by a signal before receiving anything, it retries after Python's signal
     handlers ran.
+
+    Raises TypeError (``buffers`` not a list or tuple of writable contiguous buffers,
+    ``lengths`` not a list, an address not a SockAddr) or ValueError (as many addresses as
+    buffers needed), and either for a bad handle or ``flags``. Not in Nim's module.
     """
     if type(socket) is not int or not 0 <= socket <= HANDLE_MAX:
         socket = handle(socket)

@@ -26,7 +26,7 @@ def osLastError() -> int:
     """Return the error code of this thread's last failed call.
 
     POSIX: ``errno`` as saved right after the call. Windows: ``WSAGetLastError()`` (cffi
-    saves it after each call too).
+    saves it after each call too). Raises nothing.
     """
     if _WINDOWS:
         return int(_win.WSAGetLastError())
@@ -37,15 +37,19 @@ def raiseOSError(code: int, info: str = "") -> NoReturn:
     """Raise the ``OSError`` subclass that matches ``code`` (as ``OSError(errno, text)`` does).
 
     ``info`` is put in front of the system's message: ``"connect(5, ...): Connection refused"``.
-    On Windows ``code`` is a Winsock or Windows error: the text is the system's
-    (``FormatMessage``), ``winerror`` is ``code`` and ``errno`` its errno equivalent, as in
-    the OSError the stdlib's socket module raises.
+    POSIX: the text is ``strerror``'s. Windows: ``code`` is a Winsock or Windows error, the text
+    the system's (``FormatMessage``), ``winerror`` is ``code`` and ``errno`` its errno
+    equivalent, as in the OSError the stdlib's socket module raises.
+
+    Always raises OSError; TypeError if ``code`` is not an int.
     """
     code = operator.index(code)
     if not -(2**31) <= code <= 2**31 - 1:  # no system error; strerror cannot take it
         raise OSError(code, f"{info}: Unknown error {code}" if info else f"Unknown error {code}")
     if _WINDOWS:
         text = ffi.getwinerror(code)[1]
+        if text == "Windows Error 0x%X":  # no system text: cffi's fallback, unformatted < 3.12
+            text = f"Windows Error 0x{code & 0xFFFFFFFF:X}"
         raise OSError(code, f"{info}: {text}" if info else text, None, code)
     text = os.strerror(code)
     raise OSError(code, f"{info}: {text}" if info else text)

@@ -41,8 +41,16 @@ def _servent(s: Any) -> Servent:
 
 
 def getServByName(name: str, proto: str) -> Servent:
-    """The first service entry named ``name`` for protocol ``proto`` (``getservbyname(3)``,
-    reading /etc/services on POSIX). ``port`` is in host order. OSError if none matches."""
+    """The first service entry named ``name`` for protocol ``proto``; ``port`` in host order.
+
+    POSIX: ``getservbyname(3)`` (reads /etc/services). Windows: ``getservbyname``.
+
+    Raises OSError (with no errno) if none matches; TypeError or ValueError (a NUL byte) for
+    a bad argument.
+
+    Differs from Nim: the port is in host order, the error carries no stale errno, and the
+    call runs under a lock (README, Differences from Nim, rows 4, 11 and 12).
+    """
     cname, cproto = c_string(name, "name"), c_string(proto, "proto")
     with _lock:
         s = lib.getservbyname(cname, cproto)
@@ -52,8 +60,16 @@ def getServByName(name: str, proto: str) -> Servent:
 
 
 def getServByPort(port: int, proto: str) -> Servent:
-    """The first service entry for ``port`` (host order) and ``proto``
-    (``getservbyport(3)``). OSError if none matches."""
+    """The first service entry for ``port`` (host order) and ``proto``.
+
+    POSIX: ``getservbyport(3)`` (reads /etc/services). Windows: ``getservbyport``.
+
+    Raises OSError (with no errno) if none matches; TypeError or ValueError for a bad
+    argument (a port outside 0..65535, a NUL byte).
+
+    Differs from Nim: the port is in host order, the error carries no stale errno, and the
+    call runs under a lock (README, Differences from Nim, rows 4, 11 and 12).
+    """
     number = Port(port)
     cproto = c_string(proto, "proto")
     with _lock:
@@ -64,7 +80,16 @@ def getServByPort(port: int, proto: str) -> Servent:
 
 
 def getProtoByName(name: str) -> int:
-    """The protocol number for ``name`` (``getprotobyname(3)``). OSError if unknown."""
+    """The protocol number for ``name``.
+
+    POSIX: ``getprotobyname(3)`` (reads /etc/protocols). Windows: ``getprotobyname``.
+
+    Raises OSError (with no errno) if ``name`` is unknown; TypeError or ValueError (a NUL
+    byte) for a bad argument.
+
+    Differs from Nim: the error carries no stale errno, and the call runs under a lock
+    (README, Differences from Nim, rows 11 and 12).
+    """
     cname = c_string(name, "name")
     with _lock:
         p = lib.getprotobyname(cname)
@@ -93,7 +118,18 @@ def _herror(call: str) -> OSError:
 
 
 def getHostByName(name: str) -> Hostent:
-    """Look up a host by name (``gethostbyname(3)``: IPv4). Raises ``socket.herror``."""
+    """Look up a host by name (IPv4 addresses only, as the C call gives).
+
+    POSIX: ``gethostbyname(3)``, then ``inet_ntop(3)``. Windows: ``gethostbyname``, then
+    ``inet_ntop``.
+
+    Raises ``socket.herror`` (an OSError) if the lookup fails: its errno is ``h_errno``
+    (``WSAGetLastError()`` on Windows), its text ``hstrerror``'s (``FormatMessage``'s on
+    Windows). TypeError or ValueError (a NUL byte) for a bad ``name``.
+
+    Differs from Nim: ``socket.herror`` with the lookup's own error, not OSError with a stale
+    errno; the call runs under a lock (README, Differences from Nim, rows 6 and 12).
+    """
     cname = c_string(name, "name")
     with _lock:
         h = lib.gethostbyname(cname)
@@ -103,9 +139,18 @@ def getHostByName(name: str) -> Hostent:
 
 
 def getHostByAddr(ip: str) -> Hostent:
-    """Look up the host name of an IPv4 or IPv6 address (``gethostbyaddr(3)``).
+    """Look up the host name of an IPv4 or IPv6 address given as text.
 
-    ValueError if ``ip`` is not an address; ``socket.herror`` if the lookup fails.
+    POSIX: ``inet_pton(3)``, ``gethostbyaddr(3)``, then ``inet_ntop(3)``. Windows:
+    ``inet_pton``, ``gethostbyaddr``, then ``inet_ntop``.
+
+    Raises ValueError if ``ip`` is not an address; ``socket.herror`` (an OSError) if the
+    lookup fails (errno ``h_errno``, ``WSAGetLastError()`` on Windows); TypeError for an
+    ``ip`` that is not text.
+
+    Differs from Nim: IPv6 works, IPv6 addresses come as text, failures raise
+    ``socket.herror``; the call runs under a lock (README, Differences from Nim, rows 5, 6
+    and 12).
     """
     cip = c_string(ip, "ip")
     raw = ffi.new("struct in6_addr *")
@@ -123,7 +168,12 @@ def getHostByAddr(ip: str) -> Hostent:
 
 
 def getHostname() -> str:
-    """The local host name, not the FQDN (``gethostname(2)``)."""
+    """The local host name, not the FQDN.
+
+    POSIX: ``gethostname(2)``. Windows: ``gethostname``.
+
+    Raises OSError if the call fails.
+    """
     buf = ffi.new("char[]", 256)
     if lib.gethostname(buf, 256) != 0:
         fail("getHostname()")

@@ -56,19 +56,29 @@ def _buffer(data: Any, length: int | None, writable: bool) -> tuple[Any, int]:
 
 
 def fcntl(fd: int, cmd: int, arg: int = 0) -> int:
-    """``fcntl(2)`` with an integer argument (POSIX only). Returns its result, or -1 with
-    ``osLastError()`` set."""
+    """``fcntl`` with an integer argument (POSIX only).
+
+    POSIX: ``fcntl(2)``. Windows: not there (``ioctlsocket`` is its counterpart).
+
+    Returns its result, or -1 with ``osLastError()`` set. Raises TypeError or ValueError for
+    a bad argument, before any C call.
+    """
     if type(fd) is not int or not 0 <= fd <= HANDLE_MAX:
         fd = handle(fd)
     return int(lib.ns_fcntl(fd, c_int(cmd, "cmd"), c_int(arg, "arg", -(2**63), 2**63 - 1)))
 
 
 def ioctlsocket(s: int, cmd: int, argptr: bytearray | memoryview) -> int:
-    """``ioctlsocket`` (Windows only): the request ``cmd`` (``FIONBIO``...) on the handle;
-    ``argptr`` is a writable buffer holding the C ``u_long`` argument, read and written in
-    place (``array.array("L", [1])``, or ``bytearray(4)``). Returns 0, or -1 with
-    ``osLastError()`` set. TypeError if ``argptr`` is not a writable buffer, ValueError if
-    it is shorter than a ``u_long``."""
+    """The request ``cmd`` (``FIONBIO``...) on the handle (Windows only). ``argptr`` is a
+    writable buffer holding the C ``u_long`` argument, read and written in place
+    (``array.array("L", [1])``, or ``bytearray(4)``).
+
+    POSIX: not there (``fcntl`` is its counterpart). Windows: ``ioctlsocket``.
+
+    Returns 0, or -1 with ``osLastError()`` (``WSAGetLastError()``) set. Raises TypeError if
+    ``argptr`` is not a writable buffer, ValueError if it is shorter than a ``u_long``, and
+    either for a bad handle or ``cmd``.
+    """
     if type(s) is not int or not 0 <= s <= HANDLE_MAX:
         s = handle(s)
     request = c_int(cmd, "cmd")
@@ -85,10 +95,15 @@ def createNativeSocket(
     protocol: Protocol | int = Protocol.IPPROTO_TCP,
     inheritable: bool = False,
 ) -> int:
-    """Create a socket: ``socket(2)`` on POSIX (with SOCK_CLOEXEC unless ``inheritable``),
-    ``WSASocketW`` on Windows. Takes the enums or raw native numbers.
+    """Create a socket. Takes the enums or raw native numbers.
 
-    Returns the handle, or ``osInvalidSocket`` on failure with ``osLastError()`` set.
+    POSIX: ``socket(2)`` with ``SOCK_CLOEXEC`` unless ``inheritable`` (on macOS and where
+    ``SOCK_CLOEXEC`` is missing, ``socket`` then ``fcntl(2)`` ``FD_CLOEXEC``). Windows:
+    ``WSASocketW`` with ``WSA_FLAG_NO_HANDLE_INHERIT`` unless ``inheritable`` (where Windows
+    lacks that flag, ``WSASocketW`` then ``SetHandleInformation``).
+
+    Returns the handle, or ``osInvalidSocket`` on failure with ``osLastError()`` set. Raises
+    TypeError or ValueError for an argument that is not a C int.
     """
     try:
         return _ns_socket(domain, sockType, protocol, inheritable)
@@ -97,9 +112,14 @@ def createNativeSocket(
 
 
 def close(socket: int) -> None:
-    """Close the handle: ``close(2)`` on POSIX, ``closesocket`` on Windows.
+    """Close the handle.
 
-    Raises OSError when the system reports an error (Nim discards it).
+    POSIX: ``close(2)`` (EINTR counts as success: Linux and macOS have released the handle).
+    Windows: ``closesocket``.
+
+    Raises OSError when the system reports an error; TypeError or ValueError for a bad handle.
+
+    Differs from Nim: Nim discards the error (README, Differences from Nim, row 3).
     """
     if type(socket) is not int or not 0 <= socket <= HANDLE_MAX:
         socket = handle(socket)
@@ -108,17 +128,26 @@ def close(socket: int) -> None:
 
 
 def setInheritable(s: int, inheritable: bool) -> bool:
-    """Set whether child processes inherit the handle (``FD_CLOEXEC`` via ``fcntl(2)``;
-    ``SetHandleInformation`` on Windows). Returns True on success."""
+    """Set whether child processes inherit the handle.
+
+    POSIX: ``fcntl(2)`` ``F_GETFD`` then ``F_SETFD`` (``FD_CLOEXEC``). Windows:
+    ``SetHandleInformation`` (``HANDLE_FLAG_INHERIT``).
+
+    Returns True on success, False with ``osLastError()`` set on failure. Raises TypeError or
+    ValueError for a bad handle.
+    """
     if type(s) is not int or not 0 <= s <= HANDLE_MAX:
         s = handle(s)
     return lib.ns_set_inheritable(s, bool(inheritable)) == 0
 
 
 def bindAddr(socket: int, name: SockAddr, namelen: int | None = None) -> int:
-    """Bind the handle to ``name`` (``bind(2)``). ``namelen`` defaults to ``len(name)``.
+    """Bind the handle to ``name``. ``namelen`` defaults to ``len(name)``.
 
-    Returns 0, or -1 with ``osLastError()`` set.
+    POSIX: ``bind(2)``. Windows: ``bind``.
+
+    Returns 0, or -1 with ``osLastError()`` set. Raises TypeError (``name`` not a SockAddr)
+    or ValueError (``namelen`` out of range), and either for a bad handle, before any C call.
     """
     if type(socket) is not int or not 0 <= socket <= HANDLE_MAX:
         socket = handle(socket)
@@ -127,17 +156,28 @@ def bindAddr(socket: int, name: SockAddr, namelen: int | None = None) -> int:
 
 
 def listen(socket: int, backlog: int = SOMAXCONN) -> int:
-    """Mark the handle as accepting connections (``listen(2)``). Returns 0 or -1."""
+    """Mark the handle as accepting connections.
+
+    POSIX: ``listen(2)``. Windows: ``listen``.
+
+    Returns 0, or -1 with ``osLastError()`` set. Raises TypeError or ValueError for a bad
+    handle or ``backlog``.
+    """
     if type(socket) is not int or not 0 <= socket <= HANDLE_MAX:
         socket = handle(socket)
     return lib.listen(socket, c_int(backlog, "backlog"))
 
 
 def connect(s: int, name: SockAddr, namelen: int | None = None) -> int:
-    """Connect the handle to ``name`` (``connect(2)``). Returns 0, or -1 with
-    ``osLastError()`` set (EINPROGRESS on a non-blocking handle).
+    """Connect the handle to ``name``.
 
-    Interrupted by a signal, it waits for the connection to finish, as PEP 475 prescribes.
+    POSIX: ``connect(2)``; interrupted by a signal, ``poll(2)`` until the connection is done,
+    then ``getsockopt(2)`` ``SO_ERROR``, as PEP 475 prescribes. Windows: ``connect``.
+
+    Returns 0, or -1 with ``osLastError()`` set (EINPROGRESS on a non-blocking handle;
+    ``WSAEWOULDBLOCK`` on Windows). Raises TypeError or ValueError for a bad argument.
+
+    Differs from Nim: a signal does not fail the call (README, Differences from Nim, row 13).
     """
     if type(s) is not int or not 0 <= s <= HANDLE_MAX:
         s = handle(s)
@@ -158,10 +198,16 @@ def connect(s: int, name: SockAddr, namelen: int | None = None) -> int:
 
 
 def send(socket: int, buffer: Buffer, length: int | None = None, flags: int = 0) -> int:
-    """Send from a bytes-like object without copying (``send(2)``).
+    """Send from a bytes-like object without copying.
 
-    ``length`` defaults to the whole buffer and may not exceed it. Returns the count sent,
-    or -1 with ``osLastError()`` set.
+    POSIX: ``send(2)``, retried after a signal. Windows: ``send``.
+
+    ``length`` defaults to the whole buffer and may not exceed it. Returns the count sent, or
+    -1 with ``osLastError()`` set. Raises TypeError (not a contiguous buffer) or ValueError
+    (``length`` beyond the buffer), and either for a bad handle or ``flags``.
+
+    Differs from Nim: takes a Python buffer, not a pointer; a signal does not fail the call
+    (README, Differences from Nim, rows 13 and 19).
     """
     if type(socket) is not int or not 0 <= socket <= HANDLE_MAX:
         socket = handle(socket)
@@ -189,9 +235,16 @@ def send(socket: int, buffer: Buffer, length: int | None = None, flags: int = 0)
 def recv(
     socket: int, buffer: bytearray | memoryview, length: int | None = None, flags: int = 0
 ) -> int:
-    """Receive into a writable buffer without copying (``recv(2)``).
+    """Receive into a writable buffer without copying.
 
-    Returns the count received (0 at end of stream), or -1 with ``osLastError()`` set.
+    POSIX: ``recv(2)``, retried after a signal. Windows: ``recv``.
+
+    Returns the count received (0 at end of stream), or -1 with ``osLastError()`` set. Raises
+    TypeError (not a writable contiguous buffer) or ValueError (``length`` beyond the
+    buffer), and either for a bad handle or ``flags``.
+
+    Differs from Nim: takes a Python buffer, not a pointer; a signal does not fail the call
+    (README, Differences from Nim, rows 13 and 19).
     """
     if type(socket) is not int or not 0 <= socket <= HANDLE_MAX:
         socket = handle(socket)
@@ -219,7 +272,17 @@ def sendto(
     to: SockAddr,
     tolen: int | None = None,
 ) -> int:
-    """Send a datagram to ``to`` (``sendto(2)``). Returns the count sent or -1."""
+    """Send a datagram to ``to``.
+
+    POSIX: ``sendto(2)``, retried after a signal. Windows: ``sendto``.
+
+    Returns the count sent, or -1 with ``osLastError()`` set. Raises TypeError (not a
+    contiguous buffer, ``to`` not a SockAddr) or ValueError (``length`` beyond the buffer,
+    ``tolen`` out of range), and either for a bad handle or ``flags``.
+
+    Differs from Nim: takes a Python buffer, not a pointer; a signal does not fail the call
+    (README, Differences from Nim, rows 13 and 19).
+    """
     if type(socket) is not int or not 0 <= socket <= HANDLE_MAX:
         socket = handle(socket)
     if type(flags) is not int or not _INT_MIN <= flags <= _INT_MAX:
@@ -251,8 +314,19 @@ def recvfrom(
     flags: int = 0,
     address: SockAddr | None = None,
 ) -> int:
-    """Receive a datagram (``recvfrom(2)``); the sender is written into ``address`` (a
-    ``Sockaddr_storage``), whose length is updated. Returns the count received or -1."""
+    """Receive a datagram; the sender is written into ``address`` (a ``Sockaddr_storage``),
+    whose length is updated.
+
+    POSIX: ``recvfrom(2)``, retried after a signal. Windows: ``recvfrom`` (a datagram longer
+    than the buffer fails with ``WSAEMSGSIZE``; POSIX truncates it).
+
+    Returns the count received, or -1 with ``osLastError()`` set. Raises TypeError (not a
+    writable contiguous buffer, ``address`` not a SockAddr) or ValueError (``length`` beyond
+    the buffer), and either for a bad handle or ``flags``.
+
+    Differs from Nim: takes a Python buffer, not a pointer; a signal does not fail the call
+    (README, Differences from Nim, rows 13 and 19).
+    """
     if type(socket) is not int or not 0 <= socket <= HANDLE_MAX:
         socket = handle(socket)
     if type(flags) is not int or not _INT_MIN <= flags <= _INT_MAX:
@@ -287,14 +361,21 @@ def accept(fd: int, inheritable: SockAddr) -> int: ...
 
 
 def accept(fd: int, inheritable: bool | SockAddr = False) -> tuple[int, str] | int:
-    """Accept a connection: ``accept4(2)`` with SOCK_CLOEXEC unless ``inheritable`` (accept
-    and ``fcntl(2)`` where accept4 is missing; ``accept`` on Windows).
+    """Accept a connection.
+
+    POSIX: ``accept4(2)`` with ``SOCK_CLOEXEC`` unless ``inheritable`` (on macOS and where
+    accept4 is missing, ``accept(2)`` then ``fcntl(2)``), retried after a signal. Windows:
+    ``accept`` then ``SetHandleInformation``.
 
     Returns ``(handle, peer address text)`` (IPv4, IPv6 or the Unix path, often ""), or
-    ``(osInvalidSocket, "")`` on failure with ``osLastError()`` set.
+    ``(osInvalidSocket, "")`` on failure with ``osLastError()`` set. Raises TypeError or
+    ValueError for a bad handle.
 
     POSIX's raw form, ``accept(fd, addr)`` with a ``Sockaddr_storage``, returns the handle
-    (or ``osInvalidSocket``) and writes the peer into ``addr``.
+    (or ``osInvalidSocket``) and writes the peer into ``addr`` (``getpeername``).
+
+    Differs from Nim: the peer text is right for IPv6 and Unix peers (Nim formats every peer
+    as IPv4); a signal does not fail the call (README, Differences from Nim, rows 2 and 13).
     """
     if type(fd) is not int or not 0 <= fd <= HANDLE_MAX:
         fd = handle(fd)
@@ -320,7 +401,14 @@ def _peer_into(s: int, addr: SockAddr) -> None:
 
 
 def getSockDomain(socket: int) -> Domain:
-    """The handle's address family (``getsockname(2)``). OSError for an unknown family."""
+    """The handle's address family.
+
+    POSIX: ``getsockname(2)``. Windows: ``getsockopt`` ``SO_PROTOCOL_INFOW`` (which works
+    before ``bind`` too).
+
+    Raises OSError if the call fails or the family is not a Domain; TypeError or ValueError
+    for a bad handle.
+    """
     if type(socket) is not int or not 0 <= socket <= HANDLE_MAX:
         socket = handle(socket)
     family: int = lib.ns_sockfamily(socket)
@@ -333,8 +421,17 @@ def getSockDomain(socket: int) -> Domain:
 
 
 def getSockName(socket: int) -> Port:
-    """The handle's local port (``getsockname(2)``). OSError(EAFNOSUPPORT) for a socket
-    that is neither IPv4 nor IPv6."""
+    """The handle's local port.
+
+    POSIX: ``getsockname(2)``. Windows: ``getsockname`` (on a socket not bound yet, port 0 of
+    the family ``getsockopt`` ``SO_PROTOCOL_INFOW`` gives, as POSIX does).
+
+    Raises OSError if the call fails, OSError(EAFNOSUPPORT) for a socket that is neither IPv4
+    nor IPv6; TypeError or ValueError for a bad handle.
+
+    Differs from Nim: Nim returns garbage for a non-IP socket (README, Differences from Nim,
+    row 10).
+    """
     if type(socket) is not int or not 0 <= socket <= HANDLE_MAX:
         socket = handle(socket)
     port: int = lib.ns_sockport(socket)
@@ -355,20 +452,49 @@ def _name(socket: int, domain: Domain, peer: int, proc: str) -> tuple[str, Port]
 
 
 def getLocalAddr(socket: int, domain: Domain) -> tuple[str, Port]:
-    """The handle's local address and port (``getsockname(2)``): IPv4, IPv6 or Unix
-    (the path and Port(0)), read from what the system returns."""
+    """The handle's local address and port: IPv4, IPv6 or Unix (the path and Port(0)), read
+    from the family the system returns, whatever ``domain`` says.
+
+    POSIX: ``getsockname(2)``, then ``inet_ntop(3)``. Windows: ``getsockname`` (a socket not
+    bound yet gives its family's unspecified address), then ``inet_ntop``.
+
+    Raises OSError if the call fails (EAFNOSUPPORT for another family); TypeError if
+    ``domain`` is not a Domain; TypeError or ValueError for a bad handle.
+
+    Differs from Nim: Unix sockets work and ``domain`` is not trusted (README, Differences
+    from Nim, row 9).
+    """
     return _name(socket, domain, 0, "getLocalAddr")
 
 
 def getPeerAddr(socket: int, domain: Domain) -> tuple[str, Port]:
-    """The connected peer's address and port (``getpeername(2)``): IPv4, IPv6 or Unix."""
+    """The connected peer's address and port: IPv4, IPv6 or Unix (the path and Port(0)), read
+    from the family the system returns, whatever ``domain`` says.
+
+    POSIX: ``getpeername(2)``, then ``inet_ntop(3)``. Windows: ``getpeername``, then
+    ``inet_ntop``.
+
+    Raises OSError if the call fails (ENOTCONN for a handle with no peer, EAFNOSUPPORT for
+    another family); TypeError if ``domain`` is not a Domain; TypeError or ValueError for a
+    bad handle.
+
+    Differs from Nim: Unix sockets work and ``domain`` is not trusted (README, Differences
+    from Nim, row 9).
+    """
     return _name(socket, domain, 1, "getPeerAddr")
 
 
 def getSockOptInt(socket: int, level: int, optname: int) -> int:
-    """An integer socket option (``getsockopt(2)``). Raises OSError on failure."""
+    """An integer socket option.
+
+    POSIX: ``getsockopt(2)``. Windows: ``getsockopt``.
+
+    Raises OSError if the call fails; TypeError or ValueError for a bad argument.
+    """
     if type(socket) is not int or not 0 <= socket <= HANDLE_MAX:
         socket = handle(socket)
+    if type(level) is not int or type(optname) is not int:  # cffi would take a bool
+        level, optname = c_int(level, "level"), c_int(optname, "optname")
     try:
         value: int = _ns_getsockopt_int(socket, level, optname)
     except OverflowError as e:
@@ -379,9 +505,18 @@ def getSockOptInt(socket: int, level: int, optname: int) -> int:
 
 
 def setSockOptInt(socket: int, level: int, optname: int, optval: int) -> None:
-    """Set an integer socket option (``setsockopt(2)``). Raises OSError on failure."""
+    """Set an integer socket option.
+
+    POSIX: ``setsockopt(2)``. Windows: ``setsockopt``.
+
+    Raises OSError if the call fails; TypeError or ValueError for a bad argument.
+    """
     if type(socket) is not int or not 0 <= socket <= HANDLE_MAX:
         socket = handle(socket)
+    if type(level) is not int or type(optname) is not int or type(optval) is not int:
+        # cffi would take a bool
+        level, optname = c_int(level, "level"), c_int(optname, "optname")
+        optval = c_int(optval, "optval")
     try:
         r = lib.ns_setsockopt_int(socket, level, optname, optval)
     except OverflowError as e:
@@ -391,8 +526,15 @@ def setSockOptInt(socket: int, level: int, optname: int, optval: int) -> None:
 
 
 def setBlocking(s: int, blocking: bool) -> None:
-    """Set blocking mode: one ``ioctl(FIONBIO)`` on POSIX, ``ioctlsocket(FIONBIO)`` on
-    Windows. Raises OSError on failure."""
+    """Set blocking mode.
+
+    POSIX: one ``ioctl(2)`` ``FIONBIO``. Windows: ``ioctlsocket`` ``FIONBIO``.
+
+    Raises OSError if the call fails; TypeError or ValueError for a bad handle.
+
+    Differs from Nim: Nim makes two ``fcntl`` calls, with the same result (README, Differences
+    from Nim, row 15).
+    """
     if type(s) is not int or not 0 <= s <= HANDLE_MAX:
         s = handle(s)
     if (_ns_blocking(s) if blocking else _ns_nonblocking(s)) == -1:
@@ -446,16 +588,32 @@ def _select(fds: list[int], timeout: int, for_write: bool) -> int:
 
 
 def selectRead(readfds: list[int], timeout: int = 500) -> int:
-    """Wait until handles in ``readfds`` are readable: ``poll(2)`` on POSIX (so any handle
-    number works), ``select`` with a set sized to the list on Windows.
+    """Wait until handles in ``readfds`` are readable.
 
-    Removes the handles that are not readable from the list in place and returns the
-    count of those that are; 0 on timeout; -1 with ``osLastError()`` set on failure (the
-    list then unchanged). ``timeout`` in milliseconds, -1 for none.
+    POSIX: ``poll(2)``, so any handle number works. Windows: ``select`` with an ``fd_set``
+    sized to the list.
+
+    Removes the handles that are not readable from the list in place, keeping the order of
+    the others, and returns their count; 0 on timeout; -1 with ``osLastError()`` set on
+    failure (the list then unchanged; a closed handle gives EBADF on POSIX). ``timeout`` in
+    milliseconds, -1 for none; a signal does not end the wait early. Raises TypeError if
+    ``readfds`` is not a list of ints, ValueError for a negative handle or a bad ``timeout``.
+
+    Differs from Nim: Nim's ``select(2)`` writes past ``fd_set`` for handles >=
+    ``FD_SETSIZE`` and reorders the list (README, Differences from Nim, rows 1 and 13).
     """
     return _select(readfds, timeout, False)
 
 
 def selectWrite(writefds: list[int], timeout: int = 500) -> int:
-    """As ``selectRead``, for handles that are writable."""
+    """As ``selectRead``, for handles that are writable (a failed connect counts as ready).
+
+    POSIX: ``poll(2)``. Windows: ``select`` with an ``fd_set`` sized to the list, and the
+    exception set for failed connects.
+
+    Raises TypeError if ``writefds`` is not a list of ints, ValueError for a negative handle
+    or a bad ``timeout``.
+
+    Differs from Nim: as ``selectRead`` (README, Differences from Nim, rows 1 and 13).
+    """
     return _select(writefds, timeout, True)

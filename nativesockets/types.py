@@ -18,7 +18,11 @@ SockLen = int
 class Port(int):
     """A port number, 0..65535 (Nim's ``distinct uint16``).
 
-    ``str(Port(80)) == "80"``; ``repr`` shows ``Port(80)``; compares as an int.
+    ``str(Port(80)) == "80"``; ``repr`` shows ``Port(80)``; compares as an int. No system
+    call. Raises ValueError out of range, TypeError for a non-int.
+
+    Differs from Nim: an out-of-range value raises instead of wrapping (README, Differences
+    from Nim, row 14).
     """
 
     __slots__ = ()
@@ -38,7 +42,11 @@ class Port(int):
 
 
 class Domain(enum.IntEnum):
-    """Address families, with this platform's native numbers."""
+    """Address families, with this platform's native numbers.
+
+    Differs from Nim: Nim's ordinals are fixed (AF_INET6 is 23) and ``toInt`` converts; here
+    the values are the native numbers (README, Differences from Nim, row 18).
+    """
 
     AF_UNSPEC = lib.AF_UNSPEC
     AF_UNIX = lib.AF_UNIX
@@ -75,19 +83,31 @@ _SOCKTYPES = {
 
 
 def toInt(value: Domain | SockType | Protocol) -> int:
-    """The platform's native number for a Domain, SockType or Protocol."""
+    """The platform's native number for a Domain, SockType or Protocol: no system call.
+
+    Raises TypeError for another type.
+
+    Differs from Nim: the enums already hold the native numbers, so this is ``int(value)``
+    (README, Differences from Nim, row 18).
+    """
     if not isinstance(value, (Domain, SockType, Protocol)):
         raise TypeError(f"toInt takes a Domain, SockType or Protocol, not {type(value).__name__}")
     return int(value)
 
 
 def toKnownDomain(family: int) -> Domain | None:
-    """The Domain whose native number is ``family``, or None if it is not one of them."""
+    """The Domain whose native number is ``family``, or None if it is not one of them.
+
+    No system call. Raises TypeError or ValueError if ``family`` is not a C int.
+    """
     return _DOMAINS.get(c_int(family, "family"))
 
 
 def toSockType(protocol: Protocol) -> SockType:
-    """SOCK_STREAM for TCP, SOCK_DGRAM for UDP, SOCK_RAW for every other protocol."""
+    """SOCK_STREAM for TCP, SOCK_DGRAM for UDP, SOCK_RAW for every other protocol.
+
+    No system call. Raises TypeError if ``protocol`` is not a Protocol.
+    """
     if not isinstance(protocol, Protocol):
         raise TypeError(f"toSockType takes a Protocol, not {type(protocol).__name__}")
     return _SOCKTYPES.get(protocol, SockType.SOCK_RAW)

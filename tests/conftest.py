@@ -1,10 +1,13 @@
 """Fixtures for the API tests: loopback stream pairs on IPv4, IPv6 and Unix sockets, a tracker
 that closes every handle a test made, a check that no test leaks a socket, and a way to run a
-lookup in a child process that cannot reach the network (`unshare -n`)."""
+lookup in a child process that cannot reach the network (`unshare -n`).
+
+On Windows a socket handle is a Winsock SOCKET, not a C runtime file descriptor: the tracker
+identifies one by its protocol info instead of os.fstat, closes it with closesocket, and the
+leak check (which reads Linux's /proc) does not run."""
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import shutil
@@ -22,6 +25,10 @@ from typing import Any
 import pytest
 
 import nativesockets as ns
+
+WINDOWS = sys.platform == "win32"
+if not WINDOWS:
+    import fcntl
 
 
 def _has_ipv6_loopback() -> bool:
@@ -41,7 +48,8 @@ needs_ipv6 = pytest.mark.skipif(not HAS_IPV6, reason=NO_IPV6)
 
 
 def _can_unshare_net() -> bool:
-    if shutil.which("unshare") is None:
+    # Linux only: under wine, the host's unshare is on the PATH of a Windows process
+    if sys.platform != "linux" or shutil.which("unshare") is None:
         return False
     try:
         r = subprocess.run(["unshare", "-n", "true"], capture_output=True, timeout=30)
@@ -63,14 +71,21 @@ WAIT_MS = 10_000
 
 
 def set_nonblocking(fd: int) -> None:
-    """setBlocking(fd, False), checked with fcntl so a broken one fails instead of hanging."""
+    """setBlocking(fd, False), checked with fcntl so a broken one fails instead of hanging.
+    Winsock has no call that reads the FIONBIO mode back: on Windows the check is
+    setBlocking's own (it raises on failure), and bound_blocking_calls bounds a hang."""
     ns.setBlocking(fd, False)
-    assert fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_NONBLOCK, "setBlocking(False) did not stick"
+    if not WINDOWS:
+        assert fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_NONBLOCK, "setBlocking(False) did not stick"
 
 
 def bound_blocking_calls(fd: int) -> None:
     """Give a socket receive and send timeouts of WAIT_MS, so a blocking recv, accept or send
     that a bug leaves waiting fails (-1, EAGAIN) instead of hanging the run."""
+    if WINDOWS:  # Winsock takes a DWORD of milliseconds (POSIX a struct timeval)
+        ns.setSockOptInt(fd, ns.SOL_SOCKET, socket.SO_RCVTIMEO, WAIT_MS)
+        ns.setSockOptInt(fd, ns.SOL_SOCKET, socket.SO_SNDTIMEO, WAIT_MS)
+        return
     timeval = struct.pack("@ll", WAIT_MS // 1000, 0)
     with socket.socket(fileno=fd) as s:
         try:
@@ -83,19 +98,37 @@ def bound_blocking_calls(fd: int) -> None:
 # --- handles -------------------------------------------------------------------------------
 
 
+def _identity(fd: int) -> tuple[int, ...] | None:
+    """What tells this open handle from another that later gets the same number, or None if
+    the number is not open: (st_dev, st_ino) on POSIX; on Windows, where a socket is no C
+    runtime file and has no inode, only its SO_TYPE (a stdlib socket object cannot be made
+    over an unbound Winsock handle without naming its family)."""
+    if not WINDOWS:
+        try:
+            st = os.fstat(fd)
+        except OSError:
+            return None
+        return (st.st_dev, st.st_ino)
+    try:
+        return (ns.getSockOptInt(fd, ns.SOL_SOCKET, ns.SO_TYPE),)
+    except OSError:  # WSAENOTSOCK
+        return None
+
+
 class Handles:
     """Every handle a test made. At teardown it closes those still open, and only those:
-    a handle is identified by its number and its (st_dev, st_ino), so a number the test
-    closed and the system reused for something else is left alone."""
+    a handle is identified by its number and _identity, so a number the test closed and
+    the system reused for something else is left alone."""
 
     def __init__(self) -> None:
-        self._open: dict[int, tuple[int, int]] = {}
+        self._open: dict[int, tuple[int, ...]] = {}
 
     def track(self, fd: int) -> int:
         assert type(fd) is int and fd >= 0, f"not a handle: {fd!r}"
-        st = os.fstat(fd)
-        self._open[fd] = (st.st_dev, st.st_ino)
-        if stat.S_ISSOCK(st.st_mode):
+        ident = _identity(fd)
+        assert ident is not None, f"not an open handle: {fd}"
+        self._open[fd] = ident
+        if WINDOWS or stat.S_ISSOCK(os.fstat(fd).st_mode):  # Windows: only sockets get here
             bound_blocking_calls(fd)
         return fd
 
@@ -122,12 +155,11 @@ class Handles:
 
     def close_all(self) -> None:
         for fd, ident in reversed(list(self._open.items())):
-            try:
-                st = os.fstat(fd)
-            except OSError:
-                continue
-            if (st.st_dev, st.st_ino) == ident:
-                os.close(fd)
+            if _identity(fd) == ident:
+                if WINDOWS:
+                    ns.close(fd)  # closesocket
+                else:
+                    os.close(fd)
         self._open.clear()
 
 
@@ -141,6 +173,11 @@ def handles() -> Iterator[Handles]:
 
 
 def _open_sockets() -> set[int] | None:
+    """The process's open sockets, from Linux's /proc; None where there is no such list
+    (not Linux: under wine, /proc is the host's and lists wine's own descriptors, not the
+    Windows process's socket handles), and then the leak check does not run."""
+    if sys.platform != "linux":
+        return None
     try:
         names = os.listdir("/proc/self/fd")
     except OSError:
@@ -169,10 +206,19 @@ def no_leaked_sockets() -> Iterator[None]:
     assert not leaked, f"sockets left open: {leaked}"
 
 
+# Windows: a socket handle number Winsock will not hand out during a test. Handles are
+# multiples of 4 allocated from the lowest free slot (the kernel ignores the low two bits),
+# so this one would need some 16000 open handles.
+WINDOWS_CLOSED_HANDLE = 0xFFFC
+
+
 @pytest.fixture
 def closed_handle() -> int:
     """A handle number that is not open now and that the system will not hand out during
     the test (it allocates the lowest free number, and this one is above 1000)."""
+    if WINDOWS:
+        assert _identity(WINDOWS_CLOSED_HANDLE) is None, "the closed handle is open"
+        return WINDOWS_CLOSED_HANDLE
     for fd in range(1000, 2000):
         try:
             os.fstat(fd)
@@ -245,17 +291,36 @@ class Family:
             return self.handles.adopt(s), self.addr(port, name)
 
 
+def _unix_unavailable() -> str | None:
+    """Why Unix sockets cannot be tested here, or None. The fixtures make them with the
+    stdlib, which has no AF_UNIX on Windows; and a system may lack the family itself (wine:
+    WSAEAFNOSUPPORT; Windows 10 1803+ has it)."""
+    if not hasattr(socket, "AF_UNIX"):
+        return "no AF_UNIX in the stdlib's socket module on this platform (Unix sockets)"
+    fd = ns.createNativeSocket(ns.AF_UNIX, ns.SOCK_STREAM, ns.IPPROTO_IP)
+    if fd == ns.osInvalidSocket:
+        code = ns.osLastError()
+        return f"createNativeSocket(AF_UNIX) fails here (error {code}): no Unix sockets"
+    ns.close(fd)
+    return None
+
+
+NO_UNIX = _unix_unavailable()
+needs_unix = pytest.mark.skipif(NO_UNIX is not None, reason=NO_UNIX or "")
+
 FAMILY_NAMES = ["ipv4", "ipv6", "unix"]
 _FAMILY = {
     "ipv4": (ns.AF_INET, socket.AF_INET, "127.0.0.1"),
     "ipv6": (ns.AF_INET6, socket.AF_INET6, "::1"),
-    "unix": (ns.AF_UNIX, socket.AF_UNIX, ""),
+    "unix": (ns.AF_UNIX, getattr(socket, "AF_UNIX", -1), ""),
 }
 
 
 def make_family(name: str, directory: Path, handles: Handles) -> Family:
     if name == "ipv6" and not HAS_IPV6:
         pytest.skip(NO_IPV6)
+    if name == "unix" and NO_UNIX is not None:
+        pytest.skip(NO_UNIX)
     domain, stdlib_family, host = _FAMILY[name]
     return Family(name, domain, stdlib_family, host, directory, handles)
 

@@ -38,7 +38,6 @@ import gc
 import itertools
 import os
 import random
-import resource
 import socket
 import struct
 import sys
@@ -46,7 +45,6 @@ import tempfile
 import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from fcntl import F_GETFL, F_SETFL
 from typing import Any
 
 import hypothesis
@@ -55,6 +53,18 @@ from hypothesis import strategies as st
 
 import nativesockets as ns
 
+WINDOWS = sys.platform == "win32"
+if WINDOWS:  # closesocket and getsockopt(SO_TYPE) for the handle pool, not through ns
+    import ctypes
+
+    _ws2: Any = ctypes.WinDLL("ws2_32")
+    _ws2.closesocket.argtypes = [ctypes.c_size_t]
+    _ws2.getsockopt.argtypes = [ctypes.c_size_t, ctypes.c_int, ctypes.c_int]
+    _ws2.getsockopt.argtypes += [ctypes.c_void_p, ctypes.c_void_p]
+else:
+    import resource
+    from fcntl import F_GETFL, F_SETFL
+
 BAD_ARGS = (TypeError, ValueError)
 ALLOWED = (TypeError, ValueError, OSError)
 NETNS = False  # set by main(): running in a network namespace of our own
@@ -62,22 +72,35 @@ EXAMPLES = 0  # examples run, over all targets
 SEED = 0
 SERIAL = itertools.count()
 TARGETS: dict[str, tuple[Callable[[], None], tuple[str, ...]]] = {}
+# The targets whose handles come from the pool below (on Windows: sockets only, no AF_UNIX).
+POOL_TARGETS: set[str] = set()
+# target -> why it is listed but not run on Windows
+NOT_ON_WINDOWS: dict[str, str] = {}
 
 HANDLE_MAX = ns.errors.HANDLE_MAX
-SOFT_LIMIT = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+# osLastError() for a handle number that is not open
+DEAD_HANDLE_ERROR = 10038 if WINDOWS else errno.EBADF  # WSAENOTSOCK on Windows
+# bind/connect on such a handle: Winsock may check the address first (WSAEFAULT for a length
+# too short, WSAEAFNOSUPPORT for an unknown family; seen under wine), POSIX the handle
+DEAD_HANDLE_OR_BAD_ADDRESS = {DEAD_HANDLE_ERROR, *((10014, 10047) if WINDOWS else ())}
+SOFT_LIMIT = 0 if WINDOWS else resource.getrlimit(resource.RLIMIT_NOFILE)[0]
 NEVER_OPENED_LOW = max(SOFT_LIMIT, 1 << 16)  # far above any handle this process opens
-SA_FAMILY_SIZE = ns._ffi.ffi.sizeof("sa_family_t")
+SA_FAMILY_SIZE = ns._ffi.ffi.sizeof("ADDRESS_FAMILY" if WINDOWS else "sa_family_t")
 STORAGE = ns._ffi.ffi.sizeof("struct sockaddr_storage")
 SUN_PATH_OFFSET = ns._ffi.ffi.offsetof("struct sockaddr_un", "sun_path")
 SIN_ADDR_OFFSET = ns._ffi.ffi.offsetof("struct sockaddr_in", "sin_addr")
 SIN6_ADDR_OFFSET = ns._ffi.ffi.offsetof("struct sockaddr_in6", "sin6_addr")
 
 
-def target(*procs: str) -> Callable[[Callable[[], None]], Callable[[], None]]:
-    """Register a fuzz target that covers the public names ``procs``."""
+def target(*procs: str, pool: bool = False) -> Callable[[Callable[[], None]], Callable[[], None]]:
+    """Register a fuzz target that covers the public names ``procs``; ``pool``: its
+    handles come from Pool (see POOL_TARGETS)."""
 
     def register(fn: Callable[[], None]) -> Callable[[], None]:
-        TARGETS[fn.__name__.removeprefix("fuzz_")] = (fn, procs)
+        name = fn.__name__.removeprefix("fuzz_")
+        TARGETS[name] = (fn, procs)
+        if pool:
+            POOL_TARGETS.add(name)
         return fn
 
     return register
@@ -180,6 +203,10 @@ class Pool:
         return fds[0]
 
     def _sock(self, family: int, kind: int) -> socket.socket:
+        if WINDOWS:  # no SOCK_NONBLOCK, SOCK_CLOEXEC; sockets are not inherited
+            s = socket.socket(family, kind)
+            s.setblocking(False)
+            return s
         return socket.socket(family, kind | socket.SOCK_NONBLOCK | socket.SOCK_CLOEXEC)
 
     def _listener(self, family: int, host: str) -> socket.socket:
@@ -224,7 +251,8 @@ class Pool:
             self.paths.append(path)
             return self._own(s.detach())
         if kind in ("pair_ready", "pair_hup", "pair_idle"):
-            a, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+            # Windows: a TCP pair on 127.0.0.1 (the stdlib's socketpair has no AF_UNIX there)
+            a, b = socket.socketpair() if WINDOWS else socket.socketpair(socket.AF_UNIX)
             a.setblocking(False)
             if kind == "pair_ready":
                 b.send(b"x" * 100)
@@ -246,8 +274,13 @@ class Pool:
         for kind in sorted(kinds - {"closed"}):
             self.made[kind] = self.make(kind)
         if "closed" in kinds:
-            fd = os.open(os.devnull, os.O_RDONLY)
-            os.close(fd)
+            if WINDOWS:
+                s = socket.socket()
+                fd = s.fileno()
+                s.close()
+            else:
+                fd = os.open(os.devnull, os.O_RDONLY)
+                os.close(fd)
             self.made["closed"] = fd
         return [self._subst(v) for v in values]
 
@@ -265,7 +298,10 @@ class Pool:
     def close(self) -> None:
         for fd in self.owned:
             try:
-                os.close(fd)
+                if WINDOWS:
+                    _ws2.closesocket(fd)
+                else:
+                    os.close(fd)
             except OSError:
                 pass
         self.owned.clear()
@@ -305,7 +341,11 @@ SOCKET_KINDS = [
     "pair_hup",
     "pair_idle",
 ]
-KINDS = st.sampled_from([*SOCKET_KINDS, "file", "pipe", "closed"]).map(Kind)
+if WINDOWS:  # Winsock takes sockets only; wine has no AF_UNIX
+    SOCKET_KINDS = [k for k in SOCKET_KINDS if not k.startswith("unix_")]
+    KINDS = st.sampled_from([*SOCKET_KINDS, "closed"]).map(Kind)
+else:
+    KINDS = st.sampled_from([*SOCKET_KINDS, "file", "pipe", "closed"]).map(Kind)
 NEGATIVE = st.one_of(st.integers(max_value=-1), st.sampled_from([-1, -(2**31), -(2**63)]))
 HUGE = st.integers(min_value=HANDLE_MAX + 1, max_value=2**80)
 NEVER_OPENED = st.integers(min_value=NEVER_OPENED_LOW, max_value=HANDLE_MAX)
@@ -334,10 +374,20 @@ def _is_open(fd: int) -> bool:
     if fd > HANDLE_MAX:
         return False
     try:
+        if WINDOWS:  # an open socket (the stdlib's socket(fileno=) fails on unbound ones)
+            value, size = ctypes.c_int(), ctypes.c_int(4)
+            return _ws2.getsockopt(fd, 0xFFFF, 0x1008, ctypes.byref(value), ctypes.byref(size)) == 0
         os.fstat(fd)
     except OSError:
         return False
     return True
+
+
+def dead_error(exc: BaseException | None) -> bool:
+    """``exc`` is the OSError for a handle that is not open (EBADF; Windows: WSAENOTSOCK)."""
+    if not isinstance(exc, OSError):
+        return False
+    return exc.winerror == DEAD_HANDLE_ERROR if WINDOWS else exc.errno == DEAD_HANDLE_ERROR
 
 
 # --- socket addresses -----------------------------------------------------------------------
@@ -350,7 +400,7 @@ def sanitize(raw: bytes) -> bytes:
         return raw
     family = int.from_bytes(raw[:SA_FAMILY_SIZE], sys.byteorder)
     data = bytearray(raw)
-    if family == socket.AF_UNIX:
+    if family == ns.AF_UNIX:  # not socket.AF_UNIX: Windows' stdlib may lack it
         data[SUN_PATH_OFFSET:] = data[SUN_PATH_OFFSET:].replace(b"/", b"_")
     elif not NETNS and family in (socket.AF_UNSPEC, socket.AF_INET):
         loop = socket.inet_aton("127.0.0.1")
@@ -406,7 +456,7 @@ def addresses() -> st.SearchStrategy[Addr]:
         st.builds(
             lambda b, fam: Addr("raw", fam + b),
             st.binary(max_size=STORAGE),
-            st.sampled_from([socket.AF_INET, socket.AF_INET6, socket.AF_UNIX, 0]).map(
+            st.sampled_from([socket.AF_INET, socket.AF_INET6, ns.AF_UNIX, 0]).map(
                 lambda f: f.to_bytes(SA_FAMILY_SIZE, sys.byteorder)
             ),
         ),
@@ -530,7 +580,11 @@ def fuzz_errors() -> None:
         r, exc = attempt(ns.raiseOSError, code, info)
         assert exc is not None
         if isinstance(code, int):  # bool is an int here, as for OSError(True, ...)
-            assert isinstance(exc, OSError) and exc.errno == code, exc
+            assert isinstance(exc, OSError), exc
+            if WINDOWS and -(2**31) <= code <= 2**31 - 1:  # errno: its errno equivalent
+                assert exc.winerror == code, exc
+            else:
+                assert exc.errno == code, exc
         else:
             assert isinstance(exc, TypeError), exc
 
@@ -801,7 +855,7 @@ def fuzz_hosts() -> None:
 # --- targets: handles -----------------------------------------------------------------------
 
 
-@target("close")
+@target("close", pool=True)
 def fuzz_close() -> None:
     @fuzz(HANDLES)
     def run(h: Any) -> None:
@@ -815,22 +869,23 @@ def fuzz_close() -> None:
                 p.forget(fd)
                 assert not _is_open(fd)
             elif dead:
-                assert isinstance(exc, OSError) and exc.errno == errno.EBADF, exc
+                assert dead_error(exc), exc
 
     run()
 
 
-@target("setInheritable", "setBlocking", "fcntl")
+@target("setInheritable", "setBlocking", *(() if WINDOWS else ("fcntl",)), pool=True)
 def fuzz_modes() -> None:
     commands = st.one_of(
-        st.sampled_from([F_GETFL, F_SETFL, 0, 1, 2, 1030]),  # F_DUPFD, F_GETFD, F_SETFD
+        # F_DUPFD, F_GETFD, F_SETFD, F_DUPFD_CLOEXEC; no fcntl on Windows
+        st.sampled_from([*(() if WINDOWS else (F_GETFL, F_SETFL)), 0, 1, 2, 1030]),
         st.integers(2000, 2**31 - 1),
         st.integers(max_value=-1),
         st.sampled_from([2**31, 2**40]),
         WRONG_TYPES,
     )
 
-    @fuzz(HANDLES, ANY, commands, st.sampled_from(["inh", "blk", "fcntl"]))
+    @fuzz(HANDLES, ANY, commands, st.sampled_from(["inh", "blk", *([] if WINDOWS else ["fcntl"])]))
     def run(h: Any, value: Any, cmd: Any, which: str) -> None:
         count()
         with pool() as p:
@@ -844,7 +899,7 @@ def fuzz_modes() -> None:
                 r, exc = attempt(ns.setBlocking, fd, value)
                 settle({expected_for_handle(fd)}, exc)
                 if is_dead(fd):
-                    assert isinstance(exc, OSError) and exc.errno == errno.EBADF, exc
+                    assert dead_error(exc), exc
             else:
                 r, exc = attempt(ns.fcntl, fd, cmd, value)
                 settle(
@@ -863,7 +918,7 @@ def fuzz_modes() -> None:
     run()
 
 
-@target("getSockDomain", "getSockName", "getLocalAddr", "getPeerAddr")
+@target("getSockDomain", "getSockName", "getLocalAddr", "getPeerAddr", pool=True)
 def fuzz_names() -> None:
     domains = st.one_of(st.sampled_from(list(ns.Domain)), ANY)
 
@@ -891,7 +946,7 @@ def fuzz_names() -> None:
     run()
 
 
-@target("getSockOptInt", "setSockOptInt")
+@target("getSockOptInt", "setSockOptInt", pool=True)
 def fuzz_options() -> None:
     levels = st.one_of(
         st.sampled_from(
@@ -950,7 +1005,7 @@ def fuzz_create() -> None:
     run()
 
 
-@target("bindAddr", "listen", "connect")
+@target("bindAddr", "listen", "connect", pool=True)
 def fuzz_bind_connect() -> None:
     @fuzz(
         HANDLES,
@@ -979,13 +1034,14 @@ def fuzz_bind_connect() -> None:
             settle(bad, exc)
             if exc is None:
                 check_rc(r)
+                err = ns.osLastError()  # before is_dead, whose probe may set it
                 if is_dead(fd):
-                    assert r == -1 and ns.osLastError() == errno.EBADF
+                    assert r == -1 and err in DEAD_HANDLE_OR_BAD_ADDRESS, err
 
     run()
 
 
-@target("accept")
+@target("accept", pool=True)
 def fuzz_accept() -> None:
     second = st.one_of(st.booleans(), st.none(), st.sampled_from(["storage", "in", "un"]), ANY)
 
@@ -1021,11 +1077,15 @@ def fuzz_accept() -> None:
     run()
 
 
-@target("send", "recv", "sendto", "recvfrom")
+@target("send", "recv", "sendto", "recvfrom", pool=True)
 def fuzz_io() -> None:
     flags = st.one_of(
         st.just(0),
-        st.sampled_from([socket.MSG_PEEK, vars(ns)["MSG_NOSIGNAL"], socket.MSG_DONTWAIT]),
+        st.sampled_from(
+            [socket.MSG_PEEK, socket.MSG_OOB]  # Windows has no MSG_NOSIGNAL, MSG_DONTWAIT
+            if WINDOWS
+            else [socket.MSG_PEEK, vars(ns)["MSG_NOSIGNAL"], socket.MSG_DONTWAIT]
+        ),
         st.integers(0, 2**16),
         INTS,
         WRONG_TYPES,
@@ -1080,7 +1140,7 @@ def fuzz_io() -> None:
     run()
 
 
-@target("sendMany", "recvMany")
+@target("sendMany", "recvMany", pool=True)
 def fuzz_batch() -> None:
     flags = st.one_of(st.just(0), st.sampled_from([ns.MSG_PEEK, 0x40]), INTS, WRONG_TYPES)
     buffer_lists = st.one_of(
@@ -1126,6 +1186,56 @@ def fuzz_batch() -> None:
     run()
 
 
+def _windows_only(fn: Callable[[], None]) -> Callable[[], None]:
+    return target("ioctlsocket")(fn) if WINDOWS else fn
+
+
+@_windows_only
+def fuzz_ioctlsocket() -> None:
+    """Windows only (no pool): a fresh socket, one closed, or a bad handle; the requests
+    FIONBIO, FIONREAD, SIOCATMARK and unknown numbers; any buffer."""
+    known = (ns.FIONBIO, 0x4004667F, 0x40047307)  # and FIONREAD, SIOCATMARK
+    commands = st.one_of(
+        st.sampled_from([*known, 0]),
+        st.integers(-(2**31), 2**31 - 1),
+        INTS,
+        WRONG_TYPES,
+    )
+    handles = st.one_of(
+        st.sampled_from(["open", "closed"]), NEGATIVE, HUGE, st.booleans(), WRONG_TYPES
+    )
+
+    @fuzz(handles, commands, BUFFERS)
+    def run(kind: Any, cmd: Any, arg: Any) -> None:
+        count()
+        h, s = kind, None
+        if isinstance(kind, str) and kind in ("open", "closed"):
+            s = socket.socket()
+            h = s.fileno()
+            if kind == "closed":
+                s.close()
+        try:
+            r, exc = attempt(ns.ioctlsocket, h, cmd, arg)
+            bad = {expected_for_handle(h), expected_for_int(cmd, -(2**31), 2**31 - 1)}
+            if not _is_buffer(arg, writable=True):
+                bad.add(TypeError)
+            elif memoryview(arg).nbytes < 4:
+                bad.add(ValueError)
+            settle(bad, exc)  # it drops None from bad
+            if not bad:
+                assert exc is None, exc
+            if exc is None:
+                check_rc(r)
+                if kind == "closed":  # WSAENOTSOCK; an unknown request may fail first
+                    assert r == -1
+                    assert cmd not in known or ns.osLastError() == DEAD_HANDLE_ERROR
+        finally:
+            if s is not None:
+                s.close()
+
+    run()
+
+
 def _is_buffer(obj: Any, writable: bool = False) -> bool:
     if isinstance(obj, (str, bool, int)) or obj is None:
         return False
@@ -1139,7 +1249,7 @@ def _is_buffer(obj: Any, writable: bool = False) -> bool:
     return view.c_contiguous or sys.implementation.name == "pypy"
 
 
-@target("selectRead", "selectWrite")
+@target("selectRead", "selectWrite", pool=True)
 def fuzz_select() -> None:
     timeouts = st.one_of(st.integers(0, 10), st.integers(-1, 2**31 - 1), INTS, WRONG_TYPES)
 
@@ -1238,7 +1348,7 @@ def main() -> int:
             print(f"{name}: {' '.join(procs)}")
         return 0
     faulthandler.enable()
-    if "asan" not in os.environ.get("LD_PRELOAD", ""):  # ASan maps terabytes of shadow
+    if not WINDOWS and "asan" not in os.environ.get("LD_PRELOAD", ""):  # ASan: huge shadow
         # A proc that allocates without bound gets MemoryError (a failure) instead of
         # the machine's OOM killer.
         resource.setrlimit(resource.RLIMIT_AS, (4 << 30, resource.RLIM_INFINITY))
@@ -1272,6 +1382,9 @@ def main() -> int:
     os.chdir(workdir.name)
     for name in opts.targets or list(TARGETS):
         fn, _ = TARGETS[name]
+        if WINDOWS and name in NOT_ON_WINDOWS:
+            print(f"target {name}: not run on Windows, {NOT_ON_WINDOWS[name]}", flush=True)
+            continue
         start = EXAMPLES
         print(f"target {name} ...", flush=True)
         try:
@@ -1280,7 +1393,7 @@ def main() -> int:
             failed.append(name)
             traceback.print_exc()
         print(f"target {name}: {EXAMPLES - start} examples", flush=True)
-    os.chdir("/")
+    os.chdir(os.path.dirname(workdir.name))
     workdir.cleanup()
     print(f"fuzz: {EXAMPLES} examples")
     print("fuzz: ok" if not failed else f"fuzz: FAILED {' '.join(failed)}", flush=True)

@@ -26,7 +26,8 @@ def run(*args: str, unshare: bool = False) -> subprocess.CompletedProcess[str]:
 
 
 def can_unshare() -> bool:
-    if shutil.which("unshare") is None:
+    # Linux only: under wine, the host's unshare is on the PATH of a Windows process
+    if sys.platform != "linux" or shutil.which("unshare") is None:
         return False
     return subprocess.run(["unshare", "-n", "true"], capture_output=True).returncode == 0
 

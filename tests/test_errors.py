@@ -5,6 +5,9 @@ and whose errno is the system's code (so the OSError subclass matches it); a pro
 a code leaves the system's code in osLastError(), and raiseOSError(code, "proc(args)") builds
 the same kind of error from it. One representative or more from each module; lookups of names
 that are not in /etc/hosts run only in a child process under `unshare -n`.
+
+On Windows the codes are Winsock's (WSAGetLastError), the text is FormatMessage's and the
+OSError has ``winerror``: the table below gives each expected code for both.
 """
 
 from __future__ import annotations
@@ -12,14 +15,37 @@ from __future__ import annotations
 import errno
 import os
 import socket
+import sys
 from typing import Any, Callable
 
 import pytest
-from conftest import Handles, needs_unshare, run_offline
+from conftest import Handles, needs_unix, needs_unshare, run_offline
 
 import nativesockets as ns
 
-EBADF_TEXT = os.strerror(errno.EBADF)
+WINDOWS = sys.platform == "win32"
+
+# The code each failure gives: POSIX errno | Windows (what WSAGetLastError gives there)
+CLOSED = 10038 if WINDOWS else errno.EBADF  # WSAENOTSOCK: a handle that is no socket
+CLOSED_HANDLE = 6 if WINDOWS else errno.EBADF  # ERROR_INVALID_HANDLE: SetHandleInformation
+REFUSED = 10061 if WINDOWS else errno.ECONNREFUSED  # WSAECONNREFUSED
+WOULD_BLOCK = 10035 if WINDOWS else errno.EAGAIN  # WSAEWOULDBLOCK
+RESET = 10054 if WINDOWS else errno.ECONNRESET  # WSAECONNRESET
+TIMED_OUT = 10060 if WINDOWS else errno.ETIMEDOUT  # WSAETIMEDOUT
+BROKEN_PIPE = 10058 if WINDOWS else errno.EPIPE  # WSAESHUTDOWN: send after shutdown
+NOT_CONNECTED = 10057 if WINDOWS else errno.ENOTCONN  # WSAENOTCONN
+NO_FAMILY = 10047 if WINDOWS else errno.EAFNOSUPPORT  # WSAEAFNOSUPPORT
+
+
+def system_text(code: int) -> str:
+    """The system's text for code: strerror; on Windows FormatMessage's, trimmed as the stdlib
+    trims it (no trailing dot), or "Windows Error 0x..." when the system has none (wine)."""
+    if sys.platform == "win32":
+        import ctypes
+
+        text = ctypes.FormatError(code).rstrip(" \t\r\n.")
+        return f"Windows Error 0x{code:X}" if text == "<no description>" else text
+    return os.strerror(code)
 
 
 def raised(call: Callable[[], object]) -> OSError:
@@ -29,11 +55,15 @@ def raised(call: Callable[[], object]) -> OSError:
 
 
 def check(e: OSError, code: int, where: str) -> None:
-    """e is the OSError for `code`, its text "where: <strerror(code)>"."""
-    text = os.strerror(code)
-    assert e.errno == code
+    """e is the OSError for `code`, its text "where: <system text of code>"."""
+    text = system_text(code)
     assert e.strerror == f"{where}: {text}"
-    assert str(e) == f"[Errno {code}] {where}: {text}"
+    if WINDOWS:  # errno is the code's errno equivalent: the same number for these WSA codes
+        assert (e.winerror, e.errno) == (code, code)  # type: ignore[attr-defined]
+        assert str(e) == f"[WinError {code}] {where}: {text}"
+    else:
+        assert e.errno == code
+        assert str(e) == f"[Errno {code}] {where}: {text}"
 
 
 # --- errors.py -------------------------------------------------------------------------------
@@ -42,11 +72,11 @@ def check(e: OSError, code: int, where: str) -> None:
 @pytest.mark.parametrize(
     ("code", "subclass"),
     [
-        (errno.ECONNREFUSED, ConnectionRefusedError),
-        (errno.EBADF, OSError),
-        (errno.EAGAIN, BlockingIOError),
-        (errno.ECONNRESET, ConnectionResetError),
-        (errno.ETIMEDOUT, TimeoutError),
+        (REFUSED, ConnectionRefusedError),
+        (CLOSED, OSError),
+        (WOULD_BLOCK, BlockingIOError),
+        (RESET, ConnectionResetError),
+        (TIMED_OUT, TimeoutError),
     ],
 )
 def test_raiseOSError_puts_info_first_and_keeps_errno(code: int, subclass: type) -> None:
@@ -56,9 +86,9 @@ def test_raiseOSError_puts_info_first_and_keeps_errno(code: int, subclass: type)
 
 
 def test_raiseOSError_without_info_gives_the_system_text() -> None:
-    e = raised(lambda: ns.raiseOSError(errno.EPIPE))
+    e = raised(lambda: ns.raiseOSError(BROKEN_PIPE))
     assert type(e) is BrokenPipeError
-    assert (e.errno, e.strerror) == (errno.EPIPE, os.strerror(errno.EPIPE))
+    assert (e.errno, e.strerror) == (BROKEN_PIPE, system_text(BROKEN_PIPE))
 
 
 # --- sockets.py: procs that raise ---------------------------------------------------------
@@ -82,7 +112,7 @@ RAISING = [
 
 
 @pytest.mark.parametrize(("where", "call"), RAISING, ids=[w.split("(")[0] for w, _ in RAISING])
-def test_proc_on_a_closed_handle_names_itself_and_keeps_EBADF(
+def test_proc_on_a_closed_handle_names_itself_and_keeps_the_code(
     closed_handle: int, where: str, call: Callable[[int], object]
 ) -> None:
     e = raised(lambda: call(closed_handle))
@@ -92,24 +122,25 @@ def test_proc_on_a_closed_handle_names_itself_and_keeps_EBADF(
         SO_TYPE=ns.SO_TYPE,
         SO_REUSEADDR=ns.SO_REUSEADDR,
     )
-    check(e, errno.EBADF, text)
+    check(e, CLOSED, text)
 
 
 def test_close_of_a_handle_already_closed(handles: Handles) -> None:
     h = handles.socket()
     handles.close(h)
-    check(raised(lambda: ns.close(h)), errno.EBADF, f"close({h})")
+    check(raised(lambda: ns.close(h)), CLOSED, f"close({h})")
 
 
 def test_getPeerAddr_of_an_unconnected_socket_is_ENOTCONN(handles: Handles) -> None:
     h = handles.socket()
     e = raised(lambda: ns.getPeerAddr(h, ns.AF_INET))
-    check(e, errno.ENOTCONN, f"getPeerAddr({h}, AF_INET)")
+    check(e, NOT_CONNECTED, f"getPeerAddr({h}, AF_INET)")
 
 
+@needs_unix
 def test_getSockName_of_a_unix_socket_is_EAFNOSUPPORT(handles: Handles) -> None:
     h = handles.socket(ns.AF_UNIX, ns.SOCK_STREAM, ns.IPPROTO_IP)
-    check(raised(lambda: ns.getSockName(h)), errno.EAFNOSUPPORT, f"getSockName({h})")
+    check(raised(lambda: ns.getSockName(h)), NO_FAMILY, f"getSockName({h})")
 
 
 # --- sockets.py: procs that return a code ------------------------------------------------
@@ -128,34 +159,41 @@ def test_connect_refused_keeps_ECONNREFUSED_for_raiseOSError(handles: Handles) -
     to = refused_address()
     assert ns.connect(h, to) == -1
     code = ns.osLastError()
-    assert code == errno.ECONNREFUSED
+    assert code == REFUSED
     where = f"connect({h}, {ns.getAddrString(to)}:{ns.ntohs(to.sin_port)})"
     e = raised(lambda: ns.raiseOSError(code, where))
     assert type(e) is ConnectionRefusedError
-    check(e, errno.ECONNREFUSED, where)
+    check(e, REFUSED, where)
 
 
-CODES: list[tuple[str, Callable[[int], Any], Any]] = [
-    ("bindAddr", lambda h: ns.bindAddr(h, ns.Sockaddr_in("127.0.0.1", 0)), -1),
-    ("listen", lambda h: ns.listen(h), -1),
-    ("connect", lambda h: ns.connect(h, ns.Sockaddr_in("127.0.0.1", 9)), -1),
-    ("accept", lambda h: ns.accept(h), (ns.osInvalidSocket, "")),
-    ("send", lambda h: ns.send(h, b"x"), -1),
-    ("recv", lambda h: ns.recv(h, bytearray(1)), -1),
-    ("sendto", lambda h: ns.sendto(h, b"x", None, 0, ns.Sockaddr_in("127.0.0.1", 9)), -1),
-    ("recvfrom", lambda h: ns.recvfrom(h, bytearray(1)), -1),
-    ("fcntl", lambda h: ns.fcntl(h, ns.F_GETFL), -1),
-    ("setInheritable", lambda h: ns.setInheritable(h, True), False),
-    ("selectRead", lambda h: ns.selectRead([h], 0), -1),
+POSIX_ONLY = pytest.mark.skipif(WINDOWS, reason="POSIX only: fcntl")
+CODES: list[Any] = [
+    ("bindAddr", lambda h: ns.bindAddr(h, ns.Sockaddr_in("127.0.0.1", 0)), -1, CLOSED),
+    ("listen", lambda h: ns.listen(h), -1, CLOSED),
+    ("connect", lambda h: ns.connect(h, ns.Sockaddr_in("127.0.0.1", 9)), -1, CLOSED),
+    ("accept", lambda h: ns.accept(h), (ns.osInvalidSocket, ""), CLOSED),
+    ("send", lambda h: ns.send(h, b"x"), -1, CLOSED),
+    ("recv", lambda h: ns.recv(h, bytearray(1)), -1, CLOSED),
+    ("sendto", lambda h: ns.sendto(h, b"x", None, 0, ns.Sockaddr_in("127.0.0.1", 9)), -1, CLOSED),
+    ("recvfrom", lambda h: ns.recvfrom(h, bytearray(1)), -1, CLOSED),
+    pytest.param(
+        "fcntl", lambda h: ns.fcntl(h, ns.F_GETFL), -1, CLOSED, marks=POSIX_ONLY, id="fcntl"
+    ),
+    ("setInheritable", lambda h: ns.setInheritable(h, True), False, CLOSED_HANDLE),
+    ("selectRead", lambda h: ns.selectRead([h], 0), -1, CLOSED),
 ]
 
 
-@pytest.mark.parametrize(("proc", "call", "failure"), CODES, ids=[c[0] for c in CODES])
-def test_proc_returning_a_code_leaves_EBADF_in_osLastError(
-    closed_handle: int, proc: str, call: Callable[[int], Any], failure: Any
+@pytest.mark.parametrize(
+    ("proc", "call", "failure", "code"),
+    CODES,
+    ids=[c[0] if isinstance(c, tuple) else None for c in CODES],
+)
+def test_proc_returning_a_code_leaves_the_code_in_osLastError(
+    closed_handle: int, proc: str, call: Callable[[int], Any], failure: Any, code: int
 ) -> None:
     assert call(closed_handle) == failure
-    assert ns.osLastError() == errno.EBADF
+    assert ns.osLastError() == code
 
 
 # --- addresses.py -----------------------------------------------------------------------------
@@ -164,11 +202,11 @@ def test_proc_returning_a_code_leaves_EBADF_in_osLastError(
 def test_getAddrString_of_an_unknown_family_names_it() -> None:
     unspec = ns.Sockaddr_storage(bytes(16))  # sa_family 0: AF_UNSPEC
     e = raised(lambda: ns.getAddrString(unspec))
-    assert e.errno == errno.EAFNOSUPPORT
+    assert e.errno == NO_FAMILY
     assert e.strerror is not None
     assert e.strerror.startswith("getAddrString(")
     assert "0" in e.strerror.split(":")[0]  # the family that failed
-    assert e.strerror.endswith(os.strerror(errno.EAFNOSUPPORT))
+    assert e.strerror.endswith(system_text(NO_FAMILY))
 
 
 @needs_unshare

@@ -25,8 +25,18 @@ import pytest
 import nativesockets as ns
 
 pytestmark = [
+    pytest.mark.skipif(
+        sys.platform == "win32",
+        reason="POSIX only: signals that interrupt a system call (Windows has no SIGUSR1, "
+        "setitimer or pthread_kill, and its SIGINT is a console event, not a signal sent to "
+        "a process)",
+    ),
     pytest.mark.skipif(not hasattr(signal, "pthread_kill"), reason="needs pthread_kill"),
-    pytest.mark.skipif(not os.path.isdir("/proc/self/task"), reason="needs /proc/self/task"),
+    # sys.platform, not os.path.isdir: wine shows the Linux host's /proc to Windows processes
+    pytest.mark.skipif(
+        sys.platform != "linux" or not os.path.isdir("/proc/self/task"),
+        reason="needs Linux's /proc/self/task to see a thread asleep in its call",
+    ),
 ]
 SIGNALS = 3
 

@@ -19,12 +19,16 @@ it compares with Nim's OSError; socket.gaierror and socket.herror keep their nam
 
 from __future__ import annotations
 
-import fcntl as _fcntl
-import json
-import os
-import resource
 import sys
-from typing import Any, Callable
+
+if sys.platform == "win32":  # test_conformance.py skips there: the cases are Linux's
+    sys.exit("runner.py: POSIX only (fcntl, resource limits, Unix sockets, Linux errno values)")
+
+import fcntl as _fcntl  # noqa: E402
+import json  # noqa: E402
+import os  # noqa: E402
+import resource  # noqa: E402
+from typing import Any, Callable  # noqa: E402
 
 import nativesockets as ns
 
