@@ -172,8 +172,8 @@ def test_sun_path_length_is_the_platforms() -> None:
 
 
 @pytest.mark.parametrize("kind", [str, bytes, Path])
-def test_sockaddr_un_fields(kind: type, tmp_path: Path) -> None:
-    path = str(tmp_path / "sock")
+def test_sockaddr_un_fields(kind: type, sock_dir: Path) -> None:
+    path = str(sock_dir / "sock")
     arg = path.encode() if kind is bytes else kind(path)
     a = ns.Sockaddr_un(arg)
     assert isinstance(a, ns.SockAddr)

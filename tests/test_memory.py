@@ -213,7 +213,7 @@ def open_fds() -> int:
 
 @pytest.mark.skipif(sys.platform != "linux", reason="Linux only: /proc/self/fd, AF_UNIX")
 def test_failed_calls_leave_the_handle_count_unchanged(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path
+    capsys: pytest.CaptureFixture[str], sock_dir: Path
 ) -> None:
     with (
         socket.socket() as unused,  # bound, not listening: connecting to it is refused
@@ -224,7 +224,7 @@ def test_failed_calls_leave_the_handle_count_unchanged(
     ):
         unused.bind(("127.0.0.1", 0))
         refused = ns.Sockaddr_in("127.0.0.1", unused.getsockname()[1])
-        missing = ns.makeUnixAddr(tmp_path / "nobody-listens")
+        missing = ns.makeUnixAddr(sock_dir / "nobody-listens")
         listener.bind(("127.0.0.1", 0))
         listener.listen()
         listener.setblocking(False)
