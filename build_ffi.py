@@ -1,8 +1,8 @@
 """Compile nativesockets._native with cffi in API mode.
 
 The declarations are cdefs/<platform>.h plus cdefs/shim.h and cdefs/batch.h; the C source is
-csrc/<platform>.c. The platform is "posix" or "winsock", chosen from the host
-or forced with NATIVESOCKETS_PLATFORM (for cross-builds).
+csrc/<platform>.c followed by csrc/common.c. The platform is "posix" or "winsock", chosen
+from the host or forced with NATIVESOCKETS_PLATFORM (for cross-builds).
 """
 
 import os
@@ -28,7 +28,10 @@ ffi.cdef((HERE / "cdefs" / "shim.h").read_text())
 ffi.cdef((HERE / "cdefs" / "batch.h").read_text())
 ffi.set_source(
     "nativesockets._native",
-    (HERE / "csrc" / f"{PLATFORM}.c").read_text(),
+    "".join(
+        f'#line 1 "csrc/{name}"\n' + (HERE / "csrc" / name).read_text()
+        for name in (f"{PLATFORM}.c", "common.c")
+    ),
     libraries=LIBRARIES,
     define_macros=DEFINES,
 )

@@ -30,11 +30,11 @@ int ns_setsockopt_int(ns_handle s, int level, int optname, int value);
 int ns_poll(ns_handle *handles, int n, int for_write, int timeout_ms);  /* -2: a negative handle */
 /* ns_poll for one handle, with no array: 1 ready, 0 not, -1 failure, -2 a negative handle. */
 int ns_poll1(ns_handle s, int for_write, int timeout_ms);
-/* getaddrinfo(3) with the hints as numbers and the service as the decimal port (NULL when
- * port < 0). Returns the list, or NULL with the EAI_* code in ns_gai_error() (per thread;
- * with EAI_SYSTEM the system's error is the call's errno). */
+/* getaddrinfo(3) with the hints as numbers, AI_V4MAPPED for AF_INET6, and the service the
+ * decimal port (0..65535; NULL for SOCK_RAW). Returns the list, or NULL with the EAI_* code
+ * in ns_gai_error() (per thread; with EAI_SYSTEM the system's error is the call's errno). */
 struct addrinfo *ns_getaddrinfo(const char *host, int port, int family, int socktype,
-                                int protocol, int flags);
+                                int protocol);
 int ns_gai_error(void);
 /* recvfrom(2) that returns the sender's length with the count: count | addrlen << 32, or -1.
  * sa is NULL or points to a struct sockaddr_storage; addrlen is at most its size; len is

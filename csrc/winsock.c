@@ -46,6 +46,10 @@ enum { ns_ioc_in = (int)IOC_IN, ns_fionbio = (int)FIONBIO };
 #else
 #define NS_THREAD_LOCAL __thread
 #endif
+/* for csrc/common.c; its ns_getaddrinfo's codes are WSA codes here (EAI_NONAME is
+   WSAHOST_NOT_FOUND...), never EAI_SYSTEM */
+#define ns_set_error(code) WSASetLastError(code)
+#define NS_EAFNOSUPPORT WSAEAFNOSUPPORT
 
 struct ns_name {
     int family;
@@ -99,55 +103,8 @@ static int ns_set_blocking(ns_handle s, int blocking)
     return ioctlsocket(s, FIONBIO, &on) == SOCKET_ERROR ? -1 : 0;
 }
 
-/* ns_set_blocking(s, 1) and (s, 0) with one argument, which cffi passes faster. */
-static int ns_blocking(ns_handle s)
-{
-    return ns_set_blocking(s, 1);
-}
-
-static int ns_nonblocking(ns_handle s)
-{
-    return ns_set_blocking(s, 0);
-}
-
 static int ns_format(const struct sockaddr *sa, socklen_t len, int strip_mapped,
-                     struct ns_name *out)
-{
-    out->family = sa->sa_family;
-    out->port = 0;
-    out->len = 0;
-    if (sa->sa_family == AF_INET && len >= (socklen_t)sizeof(struct sockaddr_in)) {
-        const struct sockaddr_in *a = (const struct sockaddr_in *)sa;
-        if (!inet_ntop(AF_INET, &a->sin_addr, out->text, sizeof(out->text)))
-            return -1;
-        out->port = ntohs(a->sin_port);
-    } else if (sa->sa_family == AF_INET6 && len >= (socklen_t)sizeof(struct sockaddr_in6)) {
-        const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)sa;
-        if (!inet_ntop(AF_INET6, &a->sin6_addr, out->text, sizeof(out->text)))
-            return -1;
-        if (strip_mapped && IN6_IS_ADDR_V4MAPPED(&a->sin6_addr))
-            memmove(out->text, out->text + 7, strlen(out->text + 7) + 1);
-        out->port = ntohs(a->sin6_port);
-    } else if (sa->sa_family == AF_UNIX) {
-        const struct sockaddr_un *a = (const struct sockaddr_un *)sa;
-        size_t off = offsetof(struct sockaddr_un, sun_path), n = 0;
-        if (len > (socklen_t)off) {
-            n = (size_t)len - off;
-            if (n > sizeof(a->sun_path))
-                n = sizeof(a->sun_path);
-            if (a->sun_path[0] != '\0')        /* a path: stop at its NUL */
-                n = strnlen(a->sun_path, n);   /* else an abstract name */
-        }
-        memcpy(out->text, a->sun_path, n);
-        out->len = (int)n;
-        return 0;
-    } else {
-        WSASetLastError(WSAEAFNOSUPPORT);
-        return -1;
-    }
-    out->len = (int)strlen(out->text);
-    return 0;
-}
+                     struct ns_name *out);   /* csrc/common.c */
 
 static int ns_sockfamily(ns_handle s);
 
@@ -329,37 +286,6 @@ static int ns_poll1(ns_handle s, int for_write, int timeout_ms)
     if (r == SOCKET_ERROR)
         return -1;
     return r > 0 ? 1 : 0;
-}
-
-/* getaddrinfo with the hints as numbers and the service as the decimal port (NULL when
-   port < 0). Returns the list, or NULL with the code in ns_gai_error(): on Windows a WSA
-   code (EAI_NONAME is WSAHOST_NOT_FOUND...), never EAI_SYSTEM. */
-static NS_THREAD_LOCAL int ns_gai_code;
-
-static struct addrinfo *ns_getaddrinfo(const char *host, int port, int family, int socktype,
-                                       int protocol, int flags)
-{
-    struct addrinfo hints, *res = NULL;
-    char service[16];
-    int code;
-    memset(&hints, 0, sizeof(hints));
-    hints.ai_family = family;
-    hints.ai_socktype = socktype;
-    hints.ai_protocol = protocol;
-    hints.ai_flags = flags;
-    if (port >= 0)
-        snprintf(service, sizeof(service), "%d", port);
-    code = getaddrinfo(host, port >= 0 ? service : NULL, &hints, &res);
-    if (code != 0) {
-        ns_gai_code = code;
-        return NULL;
-    }
-    return res;
-}
-
-static int ns_gai_error(void)
-{
-    return ns_gai_code;
 }
 
 /* recvfrom that returns the sender's length with the count: count | addrlen << 32, or -1.

@@ -287,22 +287,6 @@ def inet_ntoa(in_addr: int) -> str:
     return ffi.string(text).decode("ascii")
 
 
-class _AddrInfoList:
-    """Owns the C list from getaddrinfo(3); frees it once."""
-
-    __slots__ = ("head",)
-
-    def __init__(self, head: Any) -> None:
-        # size: the C memory it holds, roughly, so that PyPy's GC counts it and collects
-        # dropped lists in time (CPython frees them at once and ignores it)
-        self.head = ffi.gc(head, _freeaddrinfo, _LIST_SIZE)
-
-    def free(self) -> None:
-        head, self.head = self.head, None
-        if head is not None:
-            ffi.release(head)
-
-
 class _NodeField:
     def __set_name__(self, owner: type, name: str) -> None:
         self.name = name
@@ -322,19 +306,27 @@ class AddrInfo:
     ``freeaddrinfo(3)``; Windows: ``freeaddrinfo``). Any use after free raises ValueError.
     """
 
-    __slots__ = ("_list", "_node")
+    # The first node's _node is the list's owning pointer (ffi.gc: freeaddrinfo when it is
+    # collected), None once freed; the other nodes keep the first in _first.
+    __slots__ = ("_node", "_first")
     ai_flags = _NodeField()
     ai_family = _NodeField()
     ai_socktype = _NodeField()
     ai_protocol = _NodeField()
     ai_addrlen = _NodeField()
 
-    def __init__(self, owner: _AddrInfoList, node: Any) -> None:
-        self._list = owner
+    def __init__(self, node: Any, first: AddrInfo | None = None) -> None:
         self._node = node
+        self._first = first
+
+    def _free(self) -> None:
+        first = self._first or self
+        head, first._node = first._node, None
+        if head is not None:
+            ffi.release(head)  # freeaddrinfo now, not when collected
 
     def _live(self) -> Any:
-        if self._list.head is None:
+        if (self._first or self)._node is None:
             raise ValueError("AddrInfo used after freeAddrInfo")
         return self._node
 
@@ -356,7 +348,7 @@ class AddrInfo:
     def ai_next(self) -> AddrInfo | None:
         """The next node of the list, or None at its end. ValueError after free."""
         nxt = self._live().ai_next
-        return None if nxt == ffi.NULL else AddrInfo(self._list, nxt)
+        return None if nxt == ffi.NULL else AddrInfo(nxt, self._first or self)
 
     def __iter__(self) -> Iterator[AddrInfo]:
         node: AddrInfo | None = self
@@ -369,10 +361,10 @@ class AddrInfo:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._list.free()
+        self._free()
 
     def __repr__(self) -> str:
-        if self._list.head is None:
+        if (self._first or self)._node is None:
             return "<AddrInfo freed>"
         return (
             f"<AddrInfo family={self.ai_family} socktype={self.ai_socktype} "
@@ -389,17 +381,14 @@ def freeAddrInfo(ai: AddrInfo) -> None:
     """
     if not isinstance(ai, AddrInfo):
         raise TypeError(f"freeAddrInfo takes an AddrInfo, not {type(ai).__name__}")
-    ai._list.free()
+    ai._free()
 
 
 freeaddrinfo = freeAddrInfo
 
-_freeaddrinfo = lib.freeaddrinfo
+_freeaddrinfo, _gc = lib.freeaddrinfo, ffi.gc
 _LIST_SIZE = 2 * (ffi.sizeof("struct addrinfo") + _STORAGE)  # a list of a node or two
 _ns_getaddrinfo = lib.ns_getaddrinfo
-_AF_INET6 = lib.AF_INET6
-_SOCK_RAW = lib.SOCK_RAW
-_AI_V4MAPPED = lib.AI_V4MAPPED
 _FAMILIES = {int(d): int(d) for d in Domain}
 _TYPES = {int(t): int(t) for t in SockType}
 _PROTOCOLS = {int(p): int(p) for p in Protocol}
@@ -442,7 +431,7 @@ def getAddrInfo(
     errno; SOCK_RAW passes a NULL service, not "" (README, Differences from Nim, row 7).
     """
     host = address.encode("utf-8", "surrogateescape") if type(address) is str else b"\0"
-    if b"\0" in host:  # bytes, another type, or a NUL: the full check
+    if 0 in host:  # bytes, another type, or a NUL: the full check
         host = c_string(address, "address")
     if type(port) is not Port:
         port = Port(port)
@@ -452,20 +441,15 @@ def getAddrInfo(
     enums = type(domain) is Domain and type(sockType) is SockType and type(protocol) is Protocol
     if not enums:  # other ints: checked and mapped
         family, socktype, proto = _hints(domain, sockType, protocol)
-    # The hints go as numbers, the port as a number (NULL service for SOCK_RAW).
-    res = _ns_getaddrinfo(
-        host,
-        -1 if socktype == _SOCK_RAW else port,
-        family,
-        socktype,
-        proto,
-        _AI_V4MAPPED if family == _AF_INET6 else 0,
-    )
+    # The hints and the port go as numbers; C adds Nim's AI_V4MAPPED for AF_INET6 and
+    # passes no service for SOCK_RAW.
+    res = _ns_getaddrinfo(host, port, family, socktype, proto)
     if not res:
         code = lib.ns_gai_error()
         if code == lib.EAI_SYSTEM:
             fail(f"getAddrInfo({address!r}, {int(port)})")
         text = ffi.string(lib.gai_strerror(code)).decode("utf-8", "replace")
         raise _stdlib_socket.gaierror(code, f"getAddrInfo({address!r}, {int(port)}): {text}")
-    owner = _AddrInfoList(res)
-    return AddrInfo(owner, owner.head)
+    # size: the C memory held, roughly, so that PyPy's GC counts it and collects dropped
+    # lists in time (CPython frees them at once and ignores it)
+    return AddrInfo(_gc(res, _freeaddrinfo, _LIST_SIZE))

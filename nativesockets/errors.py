@@ -97,7 +97,7 @@ def c_string(value: object, what: str) -> bytes:
         data = value
     else:
         raise TypeError(f"{_proc()}{what} must be str or bytes, not {type(value).__name__}")
-    if b"\0" in data:
+    if 0 in data:  # the int: a memchr, several times faster than b"\0" in data
         raise ValueError(f"{_proc()}{what} must not contain NUL bytes: {value!r}")
     return data
 

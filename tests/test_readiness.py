@@ -167,6 +167,37 @@ def test_a_bad_handle_raises_and_leaves_the_list(
     assert handles == [pair.client, bad, pair.server]
 
 
+class IntLike:
+    """A handle as an int-like object (numpy's integers are such): every proc takes one
+    through ``__index__``."""
+
+    def __init__(self, value: int) -> None:
+        self.value = value
+
+    def __index__(self) -> int:
+        return self.value
+
+
+def test_int_like_handles_in_the_list(pair: Pair) -> None:
+    ready = make_readable(pair)
+    handles = [IntLike(pair.client), IntLike(ready), pair.client]
+    assert ns.selectRead(handles, 0) == 1  # type: ignore[arg-type]
+    assert handles == [ready]  # the ready ones come back as ints
+    assert type(handles[0]) is int
+    assert ns.selectWrite([IntLike(pair.client), IntLike(ready)], 0) == 2  # type: ignore[list-item]
+
+
+@pytest.mark.parametrize("select", SELECTS)
+@pytest.mark.parametrize("bad", [-1, TOO_BIG_HANDLE, 3.0, "3"])
+def test_a_bad_handle_among_many(pair: Pair, select: object, bad: object) -> None:
+    # 100 handles: the list goes to C as an array (one handle goes as a number)
+    handles = [pair.client] * 50 + [bad] + [pair.server] * 49
+    before = list(handles)
+    with pytest.raises(TypeError if isinstance(bad, (float, str)) else ValueError):
+        select(handles, 0)  # type: ignore[operator]
+    assert handles == before
+
+
 @pytest.mark.parametrize("select", SELECTS)
 @pytest.mark.parametrize(
     ("container", "timeout", "error"),

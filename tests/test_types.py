@@ -262,3 +262,10 @@ def test_byte_order_rejects(name: str, value: object, error: type) -> None:
     # OverflowError out of range, as the stdlib's own (Python 3.10 on) raise.
     with pytest.raises(error):
         getattr(ns, name)(value)
+
+
+def test_byte_order_functions_are_the_fastest_c_ones() -> None:
+    # CPython 3.10+: the stdlib's (they keep the GIL; a cffi call releases it); else cffi's
+    stdlib = sys.implementation.name == "cpython" and sys.version_info >= (3, 10)
+    for name in ("ntohl", "ntohs", "htonl", "htons"):
+        assert (getattr(ns, name) is getattr(socket, name)) is stdlib
