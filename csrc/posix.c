@@ -179,20 +179,21 @@ static int ns_sockfamily(ns_handle s)
    before any system call, if a handle is negative. */
 static int ns_poll(ns_handle *handles, int n, int for_write, int timeout_ms)
 {
-    struct pollfd stack[64], *fds = stack;
+    struct pollfd stack[1024], *fds = stack;   /* 8 KiB: no malloc up to FD_SETSIZE */
     short want = for_write ? POLLOUT : POLLIN;
     int i, r, ready = 0;
-    for (i = 0; i < n; i++)
-        if (handles[i] < 0)
-            return -2;
-    if (n > 64 && !(fds = malloc(sizeof(*fds) * (size_t)n))) {
+    if (n > 1024 && !(fds = malloc(sizeof(*fds) * (size_t)n))) {
         errno = ENOMEM;
         return -1;
     }
     for (i = 0; i < n; i++) {
+        if (handles[i] < 0) {
+            if (fds != stack)
+                free(fds);
+            return -2;
+        }
         fds[i].fd = handles[i];
-        fds[i].events = want;
-        fds[i].revents = 0;
+        fds[i].events = want;   /* poll sets revents */
     }
     r = poll(fds, (nfds_t)n, timeout_ms);
     if (r > 0) {
