@@ -61,22 +61,24 @@ def fail(info: str) -> NoReturn:
 
 
 def _proc() -> str:
-    """The public proc of this package that is checking its arguments, as ``"name(): "``.
+    """The public proc of this package that the caller called, as ``"name(): "``: the
+    outermost one on the call stack, so that ``getAddrInfo(host, 70000)`` names
+    getAddrInfo, not the Port it builds on the way.
 
     Read from the call stack, and only on the way to raising: the checks cost nothing more
     when the arguments are right.
     """
-    frame = sys._getframe(2)
-    while frame is not None:
+    frame = sys._getframe(1)
+    found = ""
+    while frame is not None and frame.f_globals.get("__name__", "").startswith("nativesockets."):
         name = frame.f_code.co_name
-        if frame.f_globals.get("__name__", "").startswith("nativesockets."):
-            if name in ("__init__", "__new__"):  # a constructor: name its class
-                owner = frame.f_locals.get("self", frame.f_locals.get("cls"))
-                name = owner.__name__ if isinstance(owner, type) else type(owner).__name__
-            if not name.startswith("_") and name not in _CHECKS:
-                return f"{name}(): "
+        if name in ("__init__", "__new__"):  # a constructor: name its class
+            owner = frame.f_locals.get("self", frame.f_locals.get("cls"))
+            name = owner.__name__ if isinstance(owner, type) else type(owner).__name__
+        if not name.startswith(("_", "<")) and name not in _CHECKS:  # no helper, no lambda
+            found = f"{name}(): "
         frame = frame.f_back  # type: ignore[assignment]
-    return ""
+    return found
 
 
 def handle(s: object) -> int:

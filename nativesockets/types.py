@@ -6,7 +6,7 @@ import enum
 from dataclasses import dataclass
 
 from nativesockets._ffi import lib
-from nativesockets.errors import c_int
+from nativesockets.errors import _proc, c_int
 
 SocketHandle = int
 """A socket handle: the file descriptor on POSIX, the SOCKET value on Windows."""
@@ -31,7 +31,7 @@ class Port(int):
         if type(value) is not int:
             value = c_int(value, "port", 0, 65535)
         elif not 0 <= value <= 65535:
-            raise ValueError(f"Port(): port out of range [0, 65535]: {value}")
+            raise ValueError(f"{_proc()}port out of range [0, 65535]: {value}")
         return int.__new__(cls, value)
 
     def __repr__(self) -> str:
