@@ -273,6 +273,30 @@ static int ns_recv_many_loop(ns_handle s, void **bufs, size_t *lens, size_t size
 }
 
 #if NS_HAS_MMSG
+/* The headers of datagrams done .. done + k - 1: each its own buffer, and its address: to
+   for every one, else addrs[i] with addrlens[i] (the storage's size without addrlens). */
+static void ns_fill_msgs(struct mmsghdr *msgs, struct iovec *iov, int done, int k, void **bufs,
+                         size_t *lens, size_t size, const struct sockaddr *to, socklen_t tolen,
+                         struct sockaddr **addrs, socklen_t *addrlens)
+{
+    int i;
+    memset(msgs, 0, sizeof(msgs[0]) * (size_t)k);
+    for (i = 0; i < k; i++) {
+        iov[i].iov_base = bufs[done + i];
+        iov[i].iov_len = lens ? lens[done + i] : size;
+        msgs[i].msg_hdr.msg_iov = &iov[i];
+        msgs[i].msg_hdr.msg_iovlen = 1;
+        if (to) {
+            msgs[i].msg_hdr.msg_name = (void *)to;
+            msgs[i].msg_hdr.msg_namelen = tolen;
+        } else if (addrs) {
+            msgs[i].msg_hdr.msg_name = addrs[done + i];
+            msgs[i].msg_hdr.msg_namelen =
+                addrlens ? addrlens[done + i] : (socklen_t)sizeof(struct sockaddr_storage);
+        }
+    }
+}
+
 static int ns_send_many(ns_handle s, void **bufs, size_t *lens, size_t size, int n,
                         const struct sockaddr *to, socklen_t tolen,
                         struct sockaddr **addrs, socklen_t *addrlens, int flags)
@@ -281,21 +305,8 @@ static int ns_send_many(ns_handle s, void **bufs, size_t *lens, size_t size, int
     struct iovec iov[NS_MMSG_CHUNK];
     int done = 0;
     while (done < n) {
-        int i, k = n - done < NS_MMSG_CHUNK ? n - done : NS_MMSG_CHUNK, r;
-        memset(msgs, 0, sizeof(msgs[0]) * (size_t)k);
-        for (i = 0; i < k; i++) {
-            iov[i].iov_base = bufs[done + i];
-            iov[i].iov_len = lens ? lens[done + i] : size;
-            msgs[i].msg_hdr.msg_iov = &iov[i];
-            msgs[i].msg_hdr.msg_iovlen = 1;
-            if (to) {
-                msgs[i].msg_hdr.msg_name = (void *)to;
-                msgs[i].msg_hdr.msg_namelen = tolen;
-            } else if (addrs) {
-                msgs[i].msg_hdr.msg_name = addrs[done + i];
-                msgs[i].msg_hdr.msg_namelen = addrlens[done + i];
-            }
-        }
+        int k = n - done < NS_MMSG_CHUNK ? n - done : NS_MMSG_CHUNK, r;
+        ns_fill_msgs(msgs, iov, done, k, bufs, lens, size, to, tolen, addrs, addrlens);
         r = sendmmsg(s, msgs, (unsigned int)k, flags);
         if (r == -1)
             return done ? done : -1;
@@ -314,17 +325,7 @@ static int ns_recv_many(ns_handle s, void **bufs, size_t *lens, size_t size, int
     int done = 0;
     while (done < n) {
         int i, k = n - done < NS_MMSG_CHUNK ? n - done : NS_MMSG_CHUNK, r;
-        memset(msgs, 0, sizeof(msgs[0]) * (size_t)k);
-        for (i = 0; i < k; i++) {
-            iov[i].iov_base = bufs[done + i];
-            iov[i].iov_len = lens ? lens[done + i] : size;
-            msgs[i].msg_hdr.msg_iov = &iov[i];
-            msgs[i].msg_hdr.msg_iovlen = 1;
-            if (addrs) {
-                msgs[i].msg_hdr.msg_name = addrs[done + i];
-                msgs[i].msg_hdr.msg_namelen = sizeof(struct sockaddr_storage);
-            }
-        }
+        ns_fill_msgs(msgs, iov, done, k, bufs, lens, size, NULL, 0, addrs, NULL);
         /* MSG_WAITFORONE: wait for the first datagram only; later chunks never wait. */
         r = recvmmsg(s, msgs, (unsigned int)k,
                      done ? (flags | MSG_DONTWAIT) : (flags | MSG_WAITFORONE), NULL);
