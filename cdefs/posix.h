@@ -143,6 +143,8 @@ uint16_t ntohs(uint16_t);
 uint32_t htonl(uint32_t);
 uint16_t htons(uint16_t);
 
-/* defined in csrc/posix.c: fcntl(2) with its one integer argument */
-int ns_fcntl(int fd, int cmd, long arg);
+/* defined in csrc/posix.c: fcntl(2) for the commands whose argument is an int; any other
+ * command gives NS_FCNTL_NOT_INT (below INT_MIN) before any system call */
+#define NS_FCNTL_NOT_INT ...
+long long ns_fcntl(int fd, int cmd, int arg);
 const char *hstrerror(int);

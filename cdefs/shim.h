@@ -19,7 +19,10 @@ ns_handle ns_socket(int domain, int type, int protocol, int inheritable);
 int ns_close(ns_handle s);
 int ns_set_inheritable(ns_handle s, int inheritable);
 int ns_set_blocking(ns_handle s, int blocking);
-ns_handle ns_accept(ns_handle s, int inheritable, struct ns_name *peer);
+/* The peer as accept itself gives it: as text into peer and/or as raw bytes into raw (a
+ * struct sockaddr_storage), their length in *rawlen; either may be NULL. */
+ns_handle ns_accept(ns_handle s, int inheritable, struct ns_name *peer, struct sockaddr *raw,
+                    int *rawlen);
 int ns_getname(ns_handle s, int peer, struct ns_name *out);
 int ns_format(const struct sockaddr *sa, socklen_t len, int strip_mapped, struct ns_name *out);
 int ns_sockport(ns_handle s);
@@ -27,7 +30,8 @@ int ns_sockfamily(ns_handle s);
 int ns_h_errno(void);      /* h_errno of this thread's last host lookup */
 long long ns_getsockopt_int(ns_handle s, int level, int optname);
 int ns_setsockopt_int(ns_handle s, int level, int optname, int value);
-int ns_poll(ns_handle *handles, int n, int for_write, int timeout_ms);  /* -2: a negative handle */
+/* -2, before any system call: a handle below low (Python passes 2, then 0: see posix.c) */
+int ns_poll(ns_handle *handles, int n, int for_write, int timeout_ms, ns_handle low);
 /* ns_poll for one handle, with no array: 1 ready, 0 not, -1 failure, -2 a negative handle. */
 int ns_poll1(ns_handle s, int for_write, int timeout_ms);
 /* getaddrinfo(3) with the hints as numbers, AI_V4MAPPED for AF_INET6, and the service the

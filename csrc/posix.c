@@ -109,7 +109,11 @@ static int ns_getname(ns_handle s, int peer, struct ns_name *out)
     return ns_format((struct sockaddr *)&ss, len, 0, out);
 }
 
-static ns_handle ns_accept(ns_handle s, int inheritable, struct ns_name *peer)
+/* accept4(2) (accept(2) then fcntl(2) where accept4 is missing). The peer is the address
+   the accept call itself returns: as text into `peer` when it is not NULL, and as raw bytes
+   into `raw` (a struct sockaddr_storage) with their length in *rawlen when raw is not NULL. */
+static ns_handle ns_accept(ns_handle s, int inheritable, struct ns_name *peer,
+                           struct sockaddr *raw, int *rawlen)
 {
     struct sockaddr_storage ss;
     socklen_t len = sizeof(ss);
@@ -128,7 +132,13 @@ static ns_handle ns_accept(ns_handle s, int inheritable, struct ns_name *peer)
 #endif
     if (c == -1)
         return -1;
-    if (ns_format((struct sockaddr *)&ss, len, 0, peer) == -1) {
+    if (len > sizeof(ss))
+        len = sizeof(ss);
+    if (raw) {
+        memcpy(raw, &ss, sizeof(ss));
+        *rawlen = (int)len;
+    }
+    if (peer && ns_format((struct sockaddr *)&ss, len, 0, peer) == -1) {
         peer->len = 0;   /* an unknown family still gives a handle */
         peer->port = 0;
     }
@@ -177,8 +187,10 @@ static int ns_sockfamily(ns_handle s)
 /* select()'s contract on poll(): any handle number works. Keeps the ready
    handles at the front of `handles` in their order and returns their count;
    a closed handle fails the call with EBADF, as select() does. Returns -2,
-   before any system call, if a handle is negative. */
-static int ns_poll(ns_handle *handles, int n, int for_write, int timeout_ms)
+   before any system call, if a handle is below `low` (0 rejects negative
+   handles; Python passes 2 first, so that a bool, which struct and cffi
+   take as 0 or 1, is caught without a scan of the list on the common path). */
+static int ns_poll(ns_handle *handles, int n, int for_write, int timeout_ms, ns_handle low)
 {
     struct pollfd stack[1024], *fds = stack;   /* 8 KiB: no malloc up to FD_SETSIZE */
     short want = for_write ? POLLOUT : POLLIN;
@@ -188,7 +200,7 @@ static int ns_poll(ns_handle *handles, int n, int for_write, int timeout_ms)
         return -1;
     }
     for (i = 0; i < n; i++) {
-        if (handles[i] < 0) {
+        if (handles[i] < low) {
             if (fds != stack)
                 free(fds);
             return -2;
@@ -220,9 +232,33 @@ static int ns_h_errno(void)
     return h_errno;
 }
 
-static int ns_fcntl(int fd, int cmd, long arg)
+/* fcntl(2) for the commands whose third argument is an int (or none): their result, or -1
+   with errno set. Any other command (F_GETLK and the other lock commands take a pointer)
+   gives NS_FCNTL_NOT_INT before any system call. */
+#define NS_FCNTL_NOT_INT ((long long)INT_MIN - 1)
+static long long ns_fcntl(int fd, int cmd, int arg)
 {
-    return fcntl(fd, cmd, arg);
+    switch (cmd) {
+    case F_GETFD: case F_SETFD: case F_GETFL: case F_SETFL: case F_DUPFD:
+#ifdef F_DUPFD_CLOEXEC
+    case F_DUPFD_CLOEXEC:
+#endif
+#if defined(F_GETOWN) && defined(F_SETOWN)
+    case F_GETOWN: case F_SETOWN:
+#endif
+#if defined(F_GETSIG) && defined(F_SETSIG)
+    case F_GETSIG: case F_SETSIG:
+#endif
+#if defined(F_GETPIPE_SZ) && defined(F_SETPIPE_SZ)
+    case F_GETPIPE_SZ: case F_SETPIPE_SZ:
+#endif
+#if defined(F_GETLEASE) && defined(F_SETLEASE)
+    case F_GETLEASE: case F_SETLEASE:
+#endif
+        return fcntl(fd, cmd, arg);
+    default:
+        return NS_FCNTL_NOT_INT;
+    }
 }
 
 /* ---- sendMany / recvMany (cdefs/batch.h, nativesockets/batch.py) ---------------------

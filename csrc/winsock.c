@@ -143,8 +143,12 @@ static int ns_getname(ns_handle s, int peer, struct ns_name *out)
     return ns_format((struct sockaddr *)&ss, len, 0, out);
 }
 
-/* accept, then the handle flag: an accepted socket inherits the listener's flags. */
-static ns_handle ns_accept(ns_handle s, int inheritable, struct ns_name *peer)
+/* accept, then the handle flag: an accepted socket inherits the listener's flags. The peer
+   is the address accept itself returns: as text into `peer` when it is not NULL, and as raw
+   bytes into `raw` (a struct sockaddr_storage) with their length in *rawlen when raw is not
+   NULL. */
+static ns_handle ns_accept(ns_handle s, int inheritable, struct ns_name *peer,
+                           struct sockaddr *raw, int *rawlen)
 {
     struct sockaddr_storage ss;
     int len = sizeof(ss);
@@ -159,7 +163,13 @@ static ns_handle ns_accept(ns_handle s, int inheritable, struct ns_name *peer)
         WSASetLastError(saved);
         return NS_INVALID_SOCKET;
     }
-    if (ns_format((struct sockaddr *)&ss, len, 0, peer) == -1) {
+    if (len < 0 || len > (int)sizeof(ss))
+        len = sizeof(ss);
+    if (raw) {
+        memcpy(raw, &ss, sizeof(ss));
+        *rawlen = len;
+    }
+    if (peer && ns_format((struct sockaddr *)&ss, len, 0, peer) == -1) {
         peer->len = 0;   /* an unknown family still gives a handle */
         peer->port = 0;
     }
@@ -223,8 +233,8 @@ static int ns_in_set(const fd_set *set, SOCKET s)
    returns their count. For writing, an error (a failed connect) also counts as ready, as
    poll() reports it on POSIX: Windows puts it in the exception set. An empty list sleeps
    for the timeout, as poll() does (select() refuses it). Returns -2, before any system
-   call, if a handle is negative. */
-static int ns_poll(ns_handle *handles, int n, int for_write, int timeout_ms)
+   call, if a handle is below `low` (see csrc/posix.c). */
+static int ns_poll(ns_handle *handles, int n, int for_write, int timeout_ms, ns_handle low)
 {
     struct timeval tv, *ptv = NULL;
     size_t size;
@@ -236,7 +246,7 @@ static int ns_poll(ns_handle *handles, int n, int for_write, int timeout_ms)
         ptv = &tv;
     }
     for (i = 0; i < n; i++)
-        if (handles[i] < 0)
+        if (handles[i] < low)
             return -2;
     if (n <= 0) {
         Sleep(timeout_ms < 0 ? INFINITE : (DWORD)timeout_ms);

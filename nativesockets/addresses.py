@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from typing import Any, Union
 
 from nativesockets._ffi import ffi, lib
-from nativesockets.errors import c_int, c_string, fail
+from nativesockets.errors import _proc, c_int, c_string, fail
 from nativesockets.types import Domain, Port, Protocol, SockType
 
 _STORAGE = ffi.sizeof("struct sockaddr_storage")
@@ -20,7 +20,7 @@ PathArg = Union[str, bytes, "os.PathLike[str]", "os.PathLike[bytes]"]
 
 
 class _Field:
-    """One field of the C struct behind a SockAddr, read and written in place."""
+    """One integer field of the C struct behind a SockAddr, read and written in place."""
 
     def __init__(self, ctype: str) -> None:
         self.ctype = ctype
@@ -31,27 +31,13 @@ class _Field:
     def __get__(self, obj: SockAddr | None, objtype: Any = None) -> Any:
         if obj is None:
             return self
-        value = getattr(ffi.cast(self.ctype, obj._sa), self.name)
-        if isinstance(value, ffi.CData):  # arrays: sin6_addr, sun_path
-            return bytes(ffi.buffer(value))
-        return value
+        return getattr(ffi.cast(self.ctype, obj._sa), self.name)
 
     def __set__(self, obj: SockAddr, value: Any) -> None:
-        target = ffi.cast(self.ctype, obj._sa)
-        if isinstance(getattr(target, self.name), ffi.CData):
-            try:  # not bytes(value): bytes(10**10) would allocate 10 GB
-                data = memoryview(value).tobytes()
-            except TypeError:
-                raise TypeError(f"{self.name} takes bytes, not {type(value).__name__}") from None
-            field = getattr(target, self.name)
-            if len(data) > ffi.sizeof(field):
-                raise ValueError(f"{self.name} holds {ffi.sizeof(field)} bytes")
-            ffi.memmove(field, data, len(data))
-        else:
-            try:
-                setattr(target, self.name, value)
-            except OverflowError as e:
-                raise ValueError(f"{self.name}: {e}") from None
+        try:
+            setattr(ffi.cast(self.ctype, obj._sa), self.name, value)
+        except OverflowError as e:
+            raise ValueError(f"{self.name}: {e}") from None
 
 
 class SockAddr:
@@ -93,12 +79,28 @@ class SockAddr:
 
     __hash__ = None  # type: ignore[assignment]
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        """copy, deepcopy and pickle give an independent object of the same type, with its
+        own memory holding the same bytes and length."""
+        return _rebuild, (type(self), ffi.buffer(self._mem)[:], self._len)
+
     def __repr__(self) -> str:
         try:
             text = repr(getAddrString(self))
         except OSError:
             text = f"family={self.sa_family}"
         return f"<{type(self).__name__} {text}, len={self._len}>"
+
+
+def _rebuild(cls: type[SockAddr], raw: bytes, length: int) -> SockAddr:
+    """A SockAddr of type ``cls`` from its memory and length (``SockAddr.__reduce__``),
+    checked as any argument is: pickled data may come from anywhere."""
+    if not (isinstance(cls, type) and issubclass(cls, SockAddr)):
+        raise TypeError(f"not a SockAddr type: {cls!r}")
+    addr = cls.__new__(cls)
+    SockAddr.__init__(addr, raw)
+    addr._len = c_int(length, "length", 0, _STORAGE)
+    return addr
 
 
 class Sockaddr_storage(SockAddr):
@@ -199,19 +201,29 @@ class Sockaddr_un(SockAddr):
 
     __slots__ = ()
     sun_family = _Field("struct sockaddr_un *")
-    sun_path = _Field("struct sockaddr_un *")
 
     def __init__(self, path: PathArg) -> None:
         super().__init__()
+        ffi.cast("struct sockaddr_un *", self._mem).sun_family = lib.AF_UNIX
+        self.sun_path = path  # type: ignore[assignment]
+
+    @property
+    def sun_path(self) -> bytes:
+        """The whole ``sun_path`` field, as C holds it. Set it to a new path (str, bytes or
+        path-like, checked as by the constructor) and the length follows, the rest of the
+        field cleared: no byte of an older, longer path stays behind."""
+        return bytes(ffi.buffer(ffi.cast("struct sockaddr_un *", self._sa).sun_path))
+
+    @sun_path.setter
+    def sun_path(self, path: PathArg) -> None:
         data = c_string(os.fsencode(path) if not isinstance(path, bytes) else path, "path")
         if len(data) >= Sockaddr_un_path_length:
             raise ValueError(
-                f"socket path too long: {len(data)} bytes, at most "
+                f"{_proc()}socket path too long: {len(data)} bytes, at most "
                 f"{Sockaddr_un_path_length - 1}: {path!r}"
             )
-        sun = ffi.cast("struct sockaddr_un *", self._mem)
-        sun.sun_family = lib.AF_UNIX
-        ffi.memmove(sun.sun_path, data, len(data))
+        field = ffi.cast("struct sockaddr_un *", self._sa).sun_path
+        ffi.memmove(field, data.ljust(Sockaddr_un_path_length, b"\0"), Sockaddr_un_path_length)
         self._len = _SUN_PATH_OFFSET + len(data) + 1
 
 
@@ -294,61 +306,74 @@ class _NodeField:
     def __get__(self, obj: AddrInfo | None, objtype: Any = None) -> Any:
         if obj is None:
             return self
-        return getattr(obj._live(), self.name)
+        obj._check()
+        return getattr(obj._node, self.name)
 
 
 class AddrInfo:
-    """A node of the list ``getAddrInfo`` returns; the first node owns the whole list.
+    """A node of the list ``getAddrInfo`` returns.
 
     Read the fields as in C (``ai_family``, ``ai_socktype``, ``ai_protocol``, ``ai_addrlen``,
     ``ai_addr``, ``ai_canonname``, ``ai_next``) or iterate over the nodes. Free it with
     ``freeAddrInfo`` or a ``with`` block (idempotent), or let it be collected (POSIX:
     ``freeaddrinfo(3)``; Windows: ``freeaddrinfo``). Any use after free raises ValueError.
+
+    Every node of a list holds the list's memory: a free marks the list freed, and the
+    memory goes when the last node object of it goes, so no reader (another thread, a
+    finalizer) can ever read freed memory. An AddrInfo cannot be copied or pickled
+    (TypeError): it stands for one C list; call ``getAddrInfo`` again for another.
     """
 
-    # The first node's _node is the list's owning pointer (ffi.gc: freeaddrinfo when it is
-    # collected), None once freed; the other nodes keep the first in _first.
-    __slots__ = ("_node", "_first")
+    # _node: this node (a plain pointer); _list: the owning pointer of the whole list
+    # (ffi.gc: freeaddrinfo when the last node object goes) and _freed, a one-item list
+    # that says whether the list was freed: both shared by every node of the list.
+    __slots__ = ("_node", "_list", "_freed")
     ai_flags = _NodeField()
     ai_family = _NodeField()
     ai_socktype = _NodeField()
     ai_protocol = _NodeField()
     ai_addrlen = _NodeField()
 
-    def __init__(self, node: Any, first: AddrInfo | None = None) -> None:
+    def __init__(self, node: Any, owner: Any, freed: list[bool] | None = None) -> None:
         self._node = node
-        self._first = first
+        self._list = owner
+        self._freed = [False] if freed is None else freed
 
     def _free(self) -> None:
-        first = self._first or self
-        head, first._node = first._node, None
-        if head is not None:
-            ffi.release(head)  # freeaddrinfo now, not when collected
+        self._freed[0] = True
 
-    def _live(self) -> Any:
-        if (self._first or self)._node is None:
+    def _check(self) -> None:
+        if self._freed[0]:
             raise ValueError("AddrInfo used after freeAddrInfo")
-        return self._node
+
+    def __reduce__(self) -> Any:
+        raise TypeError(
+            "an AddrInfo cannot be copied or pickled: it stands for one getaddrinfo list "
+            "(copy what you need from its fields, or call getAddrInfo again)"
+        )
 
     @property
     def ai_addr(self) -> SockAddr:
-        """A copy of this node's socket address."""
-        node = self._live()
+        """A copy of this node's socket address. ValueError after free."""
+        self._check()
+        node = self._node
         return SockAddr(ffi.buffer(node.ai_addr, node.ai_addrlen)[:])
 
     @property
     def ai_canonname(self) -> str | None:
         """The canonical name, or None when the system gave none. ValueError after free."""
-        node = self._live()
-        if node.ai_canonname == ffi.NULL:
+        self._check()
+        name = self._node.ai_canonname
+        if name == ffi.NULL:
             return None
-        return ffi.string(node.ai_canonname).decode("utf-8", "surrogateescape")
+        return ffi.string(name).decode("utf-8", "surrogateescape")
 
     @property
     def ai_next(self) -> AddrInfo | None:
         """The next node of the list, or None at its end. ValueError after free."""
-        nxt = self._live().ai_next
-        return None if nxt == ffi.NULL else AddrInfo(nxt, self._first or self)
+        self._check()
+        nxt = self._node.ai_next
+        return None if nxt == ffi.NULL else AddrInfo(nxt, self._list, self._freed)
 
     def __iter__(self) -> Iterator[AddrInfo]:
         node: AddrInfo | None = self
@@ -357,14 +382,14 @@ class AddrInfo:
             node = node.ai_next
 
     def __enter__(self) -> AddrInfo:
-        self._live()
+        self._check()
         return self
 
     def __exit__(self, *exc: object) -> None:
         self._free()
 
     def __repr__(self) -> str:
-        if (self._first or self)._node is None:
+        if self._freed[0]:
             return "<AddrInfo freed>"
         return (
             f"<AddrInfo family={self.ai_family} socktype={self.ai_socktype} "
@@ -452,4 +477,4 @@ def getAddrInfo(
         raise _stdlib_socket.gaierror(code, f"getAddrInfo({address!r}, {int(port)}): {text}")
     # size: the C memory held, roughly, so that PyPy's GC counts it and collects dropped
     # lists in time (CPython frees them at once and ignores it)
-    return AddrInfo(_gc(res, _freeaddrinfo, _LIST_SIZE))
+    return AddrInfo(res, _gc(res, _freeaddrinfo, _LIST_SIZE))

@@ -35,13 +35,19 @@ _send_many = lib.ns_send_many
 _recv_many = lib.ns_recv_many
 
 
-def _check_list(buffers: object, proc: str) -> int:
-    if type(buffers) is not list and type(buffers) is not tuple:
-        raise TypeError(f"{proc}: buffers must be a list or tuple, not {type(buffers).__name__}")
-    return len(buffers)
+def _snapshot(items: object, what: str) -> tuple[Any, ...]:
+    """One snapshot of a list or tuple argument: the count, the C arrays and the write-back
+    of a call all come from it, and it holds every element (each buffer, each SockAddr whose
+    memory C reads or writes) until the call returns, whatever changes the caller's list in
+    the meantime (an __index__ or __buffer__ hook, a signal handler, another thread)."""
+    if type(items) is tuple:
+        return items  # type: ignore[return-value]
+    if type(items) is list:
+        return tuple(items)  # type: ignore[arg-type]
+    raise TypeError(f"{what} must be a list or tuple, not {type(items).__name__}")
 
 
-def _views(buffers: Sequence[Any], writable: bool, proc: str) -> list[Any]:
+def _views(buffers: tuple[Any, ...], writable: bool, proc: str) -> list[Any]:
     """C views of each buffer, without copies. The last step that can fail: once the
     views exist, only a signal handler's exception can leave before the C call returns."""
     try:
@@ -78,18 +84,17 @@ def _sizes(views: list[Any]) -> tuple[Any, int]:
     return _new("size_t[]", sizes), 0
 
 
-def _addresses(addresses: object, n: int, what: str) -> Any:
-    """The C array of sockaddr pointers for a list or tuple of ``n`` SockAddr objects."""
-    if type(addresses) is not list and type(addresses) is not tuple:
-        raise TypeError(f"{what} must be a SockAddr list or tuple, not {type(addresses).__name__}")
-    if len(addresses) != n:
-        raise ValueError(f"{what}: {len(addresses)} addresses for {n} buffers")
-    if not {*map(type, addresses)} <= _ADDRESS_TYPES:
-        for a in addresses:
+def _addresses(addresses: object, n: int, what: str) -> tuple[Any, ...]:
+    """The snapshot of a list or tuple of ``n`` SockAddr objects, checked."""
+    snapshot = _snapshot(addresses, what)
+    if len(snapshot) != n:
+        raise ValueError(f"{what}: {len(snapshot)} addresses for {n} buffers")
+    if not {*map(type, snapshot)} <= _ADDRESS_TYPES:
+        for a in snapshot:
             if not isinstance(a, SockAddr):
                 raise TypeError(f"{what}: an address must be a SockAddr, not {type(a).__name__}")
             _ADDRESS_TYPES.add(type(a))
-    return _new("struct sockaddr *[]", [a._sa for a in addresses])
+    return snapshot
 
 
 def sendMany(
@@ -122,7 +127,8 @@ def sendMany(
         socket = handle(socket)
     if type(flags) is not int or not _INT_MIN <= flags <= _INT_MAX:
         flags = c_int(flags, "flags")
-    n = _check_list(buffers, "sendMany")
+    items = _snapshot(buffers, "sendMany: buffers")
+    n = len(items)
     sa: Any = _NULL
     salen = 0
     addrs: Any = _NULL
@@ -131,12 +137,13 @@ def sendMany(
         pass
     elif isinstance(to, SockAddr):
         sa, salen = to._sa, to._len
-    else:
-        addrs = _addresses(to, n, "sendMany: to")
-        addrlens = _new("socklen_t[]", [a._len for a in to])
+    else:  # the snapshot keeps each SockAddr, so its memory, until the call returns
+        targets = _addresses(to, n, "sendMany: to")
+        addrs = _new("struct sockaddr *[]", [a._sa for a in targets])
+        addrlens = _new("socklen_t[]", [a._len for a in targets])
     if n == 0:
         return 0
-    views = _views(buffers, False, "sendMany")
+    views = _views(items, False, "sendMany")
     try:
         bufs = _new("void *[]", views)
         lens, size = _sizes(views)
@@ -189,16 +196,19 @@ def recvMany(
         raise TypeError(f"recvMany: lengths must be a list, not {type(lengths).__name__}")
     if type(flags) is not int or not _INT_MIN <= flags <= _INT_MAX:
         flags = c_int(flags, "flags")
-    n = _check_list(buffers, "recvMany")
+    items = _snapshot(buffers, "recvMany: buffers")
+    n = len(items)
     addrs: Any = _NULL
     addrlens: Any = _NULL
-    if addresses is not None:
-        addrs = _addresses(addresses, n, "recvMany: addresses")
+    senders: tuple[Any, ...] = ()
+    if addresses is not None:  # the snapshot keeps each SockAddr until the call returns
+        senders = _addresses(addresses, n, "recvMany: addresses")
+        addrs = _new("struct sockaddr *[]", [a._sa for a in senders])
         addrlens = _new("socklen_t[]", n)
     if n == 0:
         lengths.clear()
         return 0
-    views = _views(buffers, True, "recvMany")
+    views = _views(items, True, "recvMany")
     try:
         bufs = _new("void *[]", views)
         lens, size = _sizes(views)
@@ -212,7 +222,7 @@ def recvMany(
         raise
     if r > 0:
         lengths[:] = _unpack(got, r)
-        if addresses is not None:
-            for a, length in zip(addresses, _unpack(addrlens, r)):  # at most the storage size
+        if senders:
+            for a, length in zip(senders, _unpack(addrlens, r)):  # at most the storage size
                 a._len = length
     return r

@@ -8,15 +8,14 @@ interrupted it (PEP 475).
 from __future__ import annotations
 
 import sys
-from operator import index as _index
 from struct import error as _StructError
 from struct import pack_into as _pack_into
 from time import monotonic
-from typing import Any, Union, overload
+from typing import Any, NoReturn, Union, overload
 
 from nativesockets._ffi import ffi, lib
 from nativesockets.addresses import SockAddr, name_text, sockaddr
-from nativesockets.errors import HANDLE_MAX, c_int, fail, handle
+from nativesockets.errors import HANDLE_MAX, _proc, c_int, fail, handle
 from nativesockets.types import Domain, Port, Protocol, SockType, toKnownDomain
 
 osInvalidSocket: int = lib.NS_INVALID_SOCKET
@@ -34,7 +33,8 @@ _from_buffer, _release, _new = ffi.from_buffer, ffi.release, ffi.new
 _ns_socket, _ns_close = lib.ns_socket, lib.ns_close
 _ns_blocking, _ns_nonblocking = lib.ns_blocking, lib.ns_nonblocking
 _ns_getsockopt_int, _ns_poll, _ns_poll1 = lib.ns_getsockopt_int, lib.ns_poll, lib.ns_poll1
-_ns_recvfrom = lib.ns_recvfrom
+_ns_recvfrom, _ns_accept = lib.ns_recvfrom, lib.ns_accept
+_NULL = ffi.NULL
 _HANDLE_SIZE = ffi.sizeof("ns_handle")
 _HANDLE_FORMAT = "i" if _HANDLE_SIZE == 4 else "q"
 _PACK_HANDLES = sys.implementation.name == "cpython"  # PyPy's JIT converts faster itself
@@ -63,16 +63,24 @@ def _buffer(data: Any, length: int | None, writable: bool) -> tuple[Any, int]:
 
 
 def fcntl(fd: int, cmd: int, arg: int = 0) -> int:
-    """``fcntl`` with an integer argument (POSIX only).
+    """``fcntl`` for the commands whose argument is an int (POSIX only): ``F_GETFD``,
+    ``F_SETFD``, ``F_GETFL``, ``F_SETFL``, ``F_DUPFD``, ``F_DUPFD_CLOEXEC``, ``F_GETOWN``,
+    ``F_SETOWN``, and on Linux ``F_GETSIG``, ``F_SETSIG``, ``F_GETPIPE_SZ``,
+    ``F_SETPIPE_SZ``, ``F_GETLEASE`` and ``F_SETLEASE``, where the platform has them.
 
     POSIX: ``fcntl(2)``. Windows: not there (``ioctlsocket`` is its counterpart).
 
-    Returns its result, or -1 with ``osLastError()`` set. Raises TypeError or ValueError for
-    a bad argument, before any C call.
+    Returns its result, or -1 with ``osLastError()`` set. Raises ValueError for any other
+    command (``F_GETLK`` and the other commands that take a pointer), and TypeError or
+    ValueError for an argument that is not a C int, before any system call.
     """
     if type(fd) is not int or not 0 <= fd <= HANDLE_MAX:
         fd = handle(fd)
-    return int(lib.ns_fcntl(fd, c_int(cmd, "cmd"), c_int(arg, "arg", -(2**63), 2**63 - 1)))
+    command = c_int(cmd, "cmd")
+    r = int(lib.ns_fcntl(fd, command, c_int(arg, "arg")))
+    if r == lib.NS_FCNTL_NOT_INT:
+        raise ValueError(f"fcntl(): command {command} does not take an int argument")
+    return r
 
 
 def ioctlsocket(s: int, cmd: int, argptr: bytearray | memoryview) -> int:
@@ -379,32 +387,32 @@ def accept(fd: int, inheritable: bool | SockAddr = False) -> tuple[int, str] | i
     ValueError for a bad handle.
 
     POSIX's raw form, ``accept(fd, addr)`` with a ``Sockaddr_storage``, returns the handle
-    (or ``osInvalidSocket``) and writes the peer into ``addr`` (``getpeername``).
+    (or ``osInvalidSocket``, ``addr`` then unchanged) and writes into ``addr`` the peer that
+    the accept call itself returned, setting its length.
 
     Differs from Nim: the peer text is right for IPv6 and Unix peers (Nim formats every peer
     as IPv4); a signal does not fail the call (README, Differences from Nim, rows 2 and 13).
     """
     if type(fd) is not int or not 0 <= fd <= HANDLE_MAX:
         fd = handle(fd)
-    peer = ffi.new("struct ns_name *")
-    raw = isinstance(inheritable, SockAddr)
+    if isinstance(inheritable, SockAddr):  # raw: the peer's bytes, as accept gave them
+        addr = inheritable
+        rawlen = _new("int *")
+        while True:
+            c: int = _ns_accept(fd, 0, _NULL, addr._sa, rawlen)
+            if c != osInvalidSocket or ffi.errno != _EINTR:
+                break
+        if c != osInvalidSocket:
+            addr._len = rawlen[0]
+        return c
+    peer = _new("struct ns_name *")
     while True:
-        c: int = lib.ns_accept(fd, 0 if raw else bool(inheritable), peer)
+        c = _ns_accept(fd, bool(inheritable), peer, _NULL, _NULL)
         if c != osInvalidSocket or ffi.errno != _EINTR:
             break
-    if raw:
-        if c != osInvalidSocket:
-            _peer_into(c, inheritable)  # type: ignore[arg-type]
-        return c
     if c == osInvalidSocket:
         return osInvalidSocket, ""
     return c, name_text(peer)
-
-
-def _peer_into(s: int, addr: SockAddr) -> None:
-    salen = ffi.new("socklen_t *", ffi.sizeof("struct sockaddr_storage"))
-    if lib.getpeername(s, addr._sa, salen) == 0:
-        addr._len = min(salen[0], ffi.sizeof("struct sockaddr_storage"))
 
 
 def getSockDomain(socket: int) -> Domain:
@@ -555,24 +563,30 @@ def _wait(s: int, for_write: bool, timeout: int) -> int:
             return r
 
 
-def _handle_array(fds: list[int], n: int) -> Any:
-    """The list as a C array of handles. Ints and int-like objects (``__index__``) are
-    handles, as everywhere; anything else is a TypeError, a number out of range a
-    ValueError (a negative one is found in C)."""
+def _handle_array(handles: tuple[Any, ...], n: int) -> Any:
+    """The snapshot of the list as a C array of handles. Ints and int-like objects
+    (``__index__``) are handles, as everywhere; anything else is a TypeError, a number out
+    of range a ValueError (a negative one, or a bool, is found in C: see ``_select``)."""
     if _PACK_HANDLES:  # CPython: struct packs a list three times as fast as cffi converts it
         packed = bytearray(n * _HANDLE_SIZE)
         try:
-            _pack_into(f"{n}{_HANDLE_FORMAT}", packed, 0, *fds)
-            return _from_buffer("ns_handle[]", packed)
-        except _StructError:  # cffi's conversion says what is wrong
-            pass
+            _pack_into(f"{n}{_HANDLE_FORMAT}", packed, 0, *handles)
+        except _StructError:
+            _bad_handle(handles)
+        return _from_buffer("ns_handle[]", packed)
     try:
-        try:
-            return _new("ns_handle[]", fds)
-        except TypeError:  # cffi takes no __index__: convert, or raise the TypeError
-            return _new("ns_handle[]", list(map(_index, fds)))
-    except OverflowError:
-        raise ValueError("invalid socket handle in the list") from None
+        return _new("ns_handle[]", handles)
+    except (TypeError, OverflowError):  # cffi takes no __index__: convert each handle once
+        return _new("ns_handle[]", [handle(h) for h in handles])
+
+
+def _bad_handle(handles: tuple[Any, ...]) -> NoReturn:
+    """Raise the TypeError or ValueError for the first element that is not a handle."""
+    for h in handles:
+        if type(h) is bool:
+            raise TypeError(f"{_proc()}a socket handle must be an int, not bool")
+        handle(h)
+    raise ValueError(f"{_proc()}invalid socket handle in the list")  # an __index__ changed
 
 
 def _select(fds: list[int], timeout: int, for_write: bool) -> int:
@@ -580,10 +594,13 @@ def _select(fds: list[int], timeout: int, for_write: bool) -> int:
         raise TypeError(f"the handles must be a list, not {type(fds).__name__}")
     if type(timeout) is not int or not -1 <= timeout <= 2**31 - 1:
         timeout = c_int(timeout, "timeout", -1)
-    n = len(fds)
-    if n == 1 and type(fds[0]) is int and 0 <= fds[0] <= HANDLE_MAX:
+    # One snapshot: the count, the C array and what is written back all come from it, so
+    # nothing that changes the list during the call (an __index__, a signal handler,
+    # another thread) can make C read past the array.
+    handles = tuple(fds)
+    n = len(handles)
+    if n == 1 and type(one := handles[0]) is int and 0 <= one <= HANDLE_MAX:
         # one valid handle: a scalar for the C side, no array to fill and read back
-        one = fds[0]
         deadline = monotonic() + timeout / 1000 if timeout > 0 else 0.0
         while True:
             r: int = _ns_poll1(one, for_write, timeout)
@@ -594,11 +611,17 @@ def _select(fds: list[int], timeout: int, for_write: bool) -> int:
         if r == 0:
             fds.clear()
         return r
-    arr = _handle_array(fds, n)
+    arr = _handle_array(handles, n)
     deadline = monotonic() + timeout / 1000 if timeout > 0 else 0.0
+    low = 2  # handles 0 and 1 may be bools: checked below, only when one is there
     try:
         while True:
-            r = _ns_poll(arr, n, for_write, timeout)
+            r = _ns_poll(arr, n, for_write, timeout, low)
+            if r == -2 and low:
+                if any(type(h) is bool for h in handles):
+                    _bad_handle(handles)
+                low = 0
+                continue
             if r != -1 or ffi.errno != _EINTR:
                 break
             if timeout > 0:

@@ -172,7 +172,7 @@ def test_a_helper_missing_from_the_c_source_fails(arch: str) -> None:
 # Read only on POSIX: constants.py's POSIX branch and sockets.fcntl (not exported on Windows).
 POSIX_ONLY = {
     "F_GETFL", "F_SETFL", "O_NONBLOCK", "MSG_NOSIGNAL", "EAGAIN", "EWOULDBLOCK",
-    "EINPROGRESS", "ECONNRESET", "EPIPE", "ENETRESET", "EBADF", "ns_fcntl",
+    "EINPROGRESS", "ECONNRESET", "EPIPE", "ENETRESET", "EBADF", "ns_fcntl", "NS_FCNTL_NOT_INT",
 }  # fmt: skip
 
 
