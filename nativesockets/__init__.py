@@ -9,6 +9,18 @@ POSIX, ``WSAGetLastError()`` on Windows), or raises OSError where its docstring 
 Bad arguments raise TypeError or ValueError before any C call (README, Differences from
 Nim, row 14).
 
+A call works only on what it took at entry. Each container argument (the handle list of
+``selectRead``/``selectWrite``, the buffer and address lists of ``sendMany``/``recvMany``)
+is read once, into one snapshot, which gives the count, the C arrays and what is written
+back; every object whose memory C reads or writes (a buffer, through its export; a
+SockAddr) stays referenced until C returns, across retries after a signal. Whatever changes
+an argument during the call (another thread, a signal handler, an ``__index__`` or
+``__buffer__`` method, a finalizer) gets a correct result from the snapshot or a clean
+exception, never a crash or a write outside the caller's objects. None of this relies on
+the GIL. An ``AddrInfo`` list is freed for reading by ``freeAddrInfo``, its memory when
+the last node object of it goes; it cannot be copied or pickled (TypeError). ``copy``,
+``deepcopy`` and ``pickle`` of a SockAddr give an independent object.
+
 ``ntohl``, ``ntohs``, ``htonl`` and ``htons`` are C functions: on CPython 3.10 and later the
 stdlib's own (``socket.ntohl``...: no system call, so no GIL to release, three times as
 fast as a cffi call), elsewhere the system's through cffi (``ntohl(3)`` on POSIX, ``ntohl``

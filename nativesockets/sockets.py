@@ -73,6 +73,9 @@ def fcntl(fd: int, cmd: int, arg: int = 0) -> int:
     Returns its result, or -1 with ``osLastError()`` set. Raises ValueError for any other
     command (``F_GETLK`` and the other commands that take a pointer), and TypeError or
     ValueError for an argument that is not a C int, before any system call.
+
+    Differs from Nim: Nim's ``fcntl`` passes any command with any arguments (README,
+    Differences from Nim, row 21).
     """
     if type(fd) is not int or not 0 <= fd <= HANDLE_MAX:
         fd = handle(fd)

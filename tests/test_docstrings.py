@@ -77,7 +77,7 @@ TABLE: dict[str, tuple[Calls, Calls, tuple[str, ...], tuple[int, ...]]] = {
     "setBlocking": (("ioctl(2)", "FIONBIO"), ("ioctlsocket", "FIONBIO"), ("OSError", *ARG), (15,)),
     "selectRead": (("poll(2)",), ("select", "fd_set"), ARG, (1, 13)),
     "selectWrite": (("poll(2)",), ("select", "fd_set"), ARG, (1, 13)),
-    "fcntl": (("fcntl(2)",), (), ARG, ()),
+    "fcntl": (("fcntl(2)",), (), ARG, (21,)),
     "ioctlsocket": ((), ("ioctlsocket",), ARG, ()),
     # batch.py
     "sendMany": (("sendmmsg(2)", "sendto(2)"), ("sendto",), ARG, ()),
