@@ -8,8 +8,8 @@ interrupted it (PEP 475).
 from __future__ import annotations
 
 import sys
+from struct import Struct
 from struct import error as _StructError
-from struct import pack_into as _pack_into
 from time import monotonic
 from typing import Any, NoReturn, Union, overload
 
@@ -29,7 +29,7 @@ _STORAGE = ffi.sizeof("struct sockaddr_storage")
 # The C functions and cffi helpers of the hot paths, bound once: looking a name up on
 # ``lib`` costs nearly as much as calling it (benchmarks/run.py measures these paths).
 _send, _recv, _sendto = lib.send, lib.recv, lib.sendto
-_from_buffer, _release, _new = ffi.from_buffer, ffi.release, ffi.new
+_from_buffer, _release, _new, _memmove = ffi.from_buffer, ffi.release, ffi.new, ffi.memmove
 _ns_socket, _ns_close = lib.ns_socket, lib.ns_close
 _ns_blocking, _ns_nonblocking = lib.ns_blocking, lib.ns_nonblocking
 _ns_getsockopt_int, _ns_poll, _ns_poll1 = lib.ns_getsockopt_int, lib.ns_poll, lib.ns_poll1
@@ -38,6 +38,8 @@ _NULL = ffi.NULL
 _HANDLE_SIZE = ffi.sizeof("ns_handle")
 _HANDLE_FORMAT = "i" if _HANDLE_SIZE == 4 else "q"
 _PACK_HANDLES = sys.implementation.name == "cpython"  # PyPy's JIT converts faster itself
+_PACKERS: dict[int, Any] = {}
+_UNSET: Any = object()
 
 Buffer = Union[bytes, bytearray, memoryview]
 
@@ -566,17 +568,28 @@ def _wait(s: int, for_write: bool, timeout: int) -> int:
             return r
 
 
+def _packer(n: int) -> Any:
+    """struct's packer of ``n`` handles, compiled once per list size (a few sizes recur)."""
+    pack = _PACKERS.get(n)
+    if pack is None:
+        if len(_PACKERS) >= 64:
+            _PACKERS.clear()
+        pack = _PACKERS[n] = Struct(f"{n}{_HANDLE_FORMAT}").pack
+    return pack
+
+
 def _handle_array(handles: tuple[Any, ...], n: int) -> Any:
     """The snapshot of the list as a C array of handles. Ints and int-like objects
     (``__index__``) are handles, as everywhere; anything else is a TypeError, a number out
     of range a ValueError (a negative one, or a bool, is found in C: see ``_select``)."""
-    if _PACK_HANDLES:  # CPython: struct packs a list three times as fast as cffi converts it
-        packed = bytearray(n * _HANDLE_SIZE)
+    if _PACK_HANDLES:  # CPython: struct packs a tuple three times as fast as cffi converts it
         try:
-            _pack_into(f"{n}{_HANDLE_FORMAT}", packed, 0, *handles)
+            data = _packer(n)(*handles)  # the tuple itself is the call's arguments: no copy
         except _StructError:
             _bad_handle(handles)
-        return _from_buffer("ns_handle[]", packed)
+        arr = _new("ns_handle[]", n)
+        _memmove(arr, data, n * _HANDLE_SIZE)
+        return arr
     try:
         return _new("ns_handle[]", handles)
     except (TypeError, OverflowError):  # cffi takes no __index__: convert each handle once
@@ -600,9 +613,13 @@ def _select(fds: list[int], timeout: int, for_write: bool) -> int:
     # One snapshot: the count, the C array and what is written back all come from it, so
     # nothing that changes the list during the call (an __index__, a signal handler,
     # another thread) can make C read past the array.
-    handles = tuple(fds)
-    n = len(handles)
-    if n == 1 and type(one := handles[0]) is int and 0 <= one <= HANDLE_MAX:
+    one: Any = _UNSET
+    if len(fds) == 1:
+        try:
+            (one,) = fds  # the snapshot of a one-handle list
+        except ValueError:  # another thread changed it since len()
+            pass
+    if type(one) is int and 0 <= one <= HANDLE_MAX:
         # one valid handle: a scalar for the C side, no array to fill and read back
         deadline = monotonic() + timeout / 1000 if timeout > 0 else 0.0
         while True:
@@ -614,6 +631,8 @@ def _select(fds: list[int], timeout: int, for_write: bool) -> int:
         if r == 0:
             fds.clear()
         return r
+    handles = tuple(fds) if one is _UNSET else (one,)
+    n = len(handles)
     arr = _handle_array(handles, n)
     deadline = monotonic() + timeout / 1000 if timeout > 0 else 0.0
     low = 2  # handles 0 and 1 may be bools: checked below, only when one is there
