@@ -8,7 +8,8 @@
  * addrs is not NULL, else on the connected socket. ns_recv_many writes each datagram's
  * length into got[i] and, when addrs is not NULL, its sender into addrs[i] (each must point
  * to a struct sockaddr_storage) and the sender's length, at most the storage's size, into
- * addrlens[i].
+ * addrlens[i], and, when msgflags is not NULL, its flags into msgflags[i] (MSG_TRUNC: the
+ * datagram was longer than its buffer and cut).
  *
  * Both return the number of messages done, in order, or -1 with errno set when none was:
  * an error after the first message ends the batch early and is dropped (the next call
@@ -21,10 +22,11 @@ int ns_send_many(ns_handle s, void **bufs, size_t *lens, size_t size, int n,
                  const struct sockaddr *to, socklen_t tolen,
                  struct sockaddr **addrs, socklen_t *addrlens, int flags);
 int ns_recv_many(ns_handle s, void **bufs, size_t *lens, size_t size, int n, size_t *got,
-                 struct sockaddr **addrs, socklen_t *addrlens, int flags);
+                 struct sockaddr **addrs, socklen_t *addrlens, int flags, int *msgflags);
 /* The loops alone, on every platform, so that the tests run the fallback path too. */
 int ns_send_many_loop(ns_handle s, void **bufs, size_t *lens, size_t size, int n,
                       const struct sockaddr *to, socklen_t tolen,
                       struct sockaddr **addrs, socklen_t *addrlens, int flags);
 int ns_recv_many_loop(ns_handle s, void **bufs, size_t *lens, size_t size, int n,
-                      size_t *got, struct sockaddr **addrs, socklen_t *addrlens, int flags);
+                      size_t *got, struct sockaddr **addrs, socklen_t *addrlens, int flags,
+                      int *msgflags);

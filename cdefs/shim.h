@@ -8,6 +8,7 @@
 #define NS_SUN_PATH_LENGTH ...  /* Sockaddr_un_path_length; 0 without AF_UNIX */
 #define NS_HAS_ACCEPT4 ...      /* 1 where accept4/SOCK_CLOEXEC make CLOEXEC atomic */
 #define NS_WINDOWS ...          /* 1 with Winsock (csrc/winsock.c), 0 on POSIX */
+#define NS_HAS_AUTOBIND ...     /* 1 where binding an empty Unix path picks a unique name */
 
 /* An address as text: filled by ns_format, ns_getname and ns_accept.
  * family is the native address family; port is in host order (0 for Unix);
@@ -38,7 +39,7 @@ int ns_poll1(ns_handle s, int for_write, int timeout_ms);
  * decimal port (0..65535; NULL for SOCK_RAW). Returns the list, or NULL with the EAI_* code
  * in ns_gai_error() (per thread; with EAI_SYSTEM the system's error is the call's errno). */
 struct addrinfo *ns_getaddrinfo(const char *host, int port, int family, int socktype,
-                                int protocol);
+                                int protocol, int flags);   /* host NULL: no host */
 int ns_gai_error(void);
 /* recvfrom(2) that returns the sender's length with the count: count | addrlen << 32, or -1.
  * sa is NULL or points to a struct sockaddr_storage; addrlen is at most its size; len is

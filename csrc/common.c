@@ -56,10 +56,11 @@ static int ns_format(const struct sockaddr *sa, socklen_t len, int strip_mapped,
 
 static NS_THREAD_LOCAL int ns_gai_code;
 
-/* getaddrinfo with Nim's hints: AI_V4MAPPED for AF_INET6, no service for SOCK_RAW, else
- * the port in decimal (written here: snprintf costs more than the numeric lookup). */
+/* getaddrinfo with Nim's hints (AI_V4MAPPED for AF_INET6) and the caller's flags, no
+ * service for SOCK_RAW, else the port in decimal (written here: snprintf costs more than
+ * the numeric lookup). host may be NULL (with AI_PASSIVE: the wildcard address). */
 static struct addrinfo *ns_getaddrinfo(const char *host, int port, int family, int socktype,
-                                       int protocol)
+                                       int protocol, int flags)
 {
     struct addrinfo hints, *res = NULL;
     char service[8], *digit = service + sizeof(service) - 1;
@@ -69,7 +70,7 @@ static struct addrinfo *ns_getaddrinfo(const char *host, int port, int family, i
     hints.ai_family = family;
     hints.ai_socktype = socktype;
     hints.ai_protocol = protocol;
-    hints.ai_flags = family == AF_INET6 ? AI_V4MAPPED : 0;
+    hints.ai_flags = flags | (family == AF_INET6 ? AI_V4MAPPED : 0);
     *digit = '\0';
     do {
         *--digit = (char)('0' + rest % 10);

@@ -37,6 +37,11 @@ typedef int ns_handle;
 #define NS_HAS_ACCEPT4 0
 #endif
 #define NS_WINDOWS 0
+#ifdef __linux__
+#define NS_HAS_AUTOBIND 1       /* unix(7): bind with addrlen sizeof(sa_family_t) */
+#else
+#define NS_HAS_AUTOBIND 0
+#endif
 /* for csrc/common.c */
 #define NS_THREAD_LOCAL __thread
 #define ns_set_error(code) (errno = (code))
@@ -287,24 +292,35 @@ static int ns_send_many_loop(ns_handle s, void **bufs, size_t *lens, size_t size
     return n;
 }
 
-/* The first recvfrom waits as the socket and flags say; the others add MSG_DONTWAIT, so
+/* The first recvmsg waits as the socket and flags say; the others add MSG_DONTWAIT, so
    the call returns with what is queued (EAGAIN ends the batch). */
 static int ns_recv_many_loop(ns_handle s, void **bufs, size_t *lens, size_t size, int n,
                              size_t *got, struct sockaddr **addrs, socklen_t *addrlens,
-                             int flags)
+                             int flags, int *msgflags)
 {
     int i;
     for (i = 0; i < n; i++) {
-        socklen_t alen = sizeof(struct sockaddr_storage);
-        ssize_t r = recvfrom(s, bufs[i], lens ? lens[i] : size,
-                             i ? (flags | MSG_DONTWAIT) : flags,
-                             addrs ? addrs[i] : NULL, addrs ? &alen : NULL);
+        struct iovec iov;
+        struct msghdr m;
+        ssize_t r;
+        memset(&m, 0, sizeof(m));
+        iov.iov_base = bufs[i];
+        iov.iov_len = lens ? lens[i] : size;
+        m.msg_iov = &iov;
+        m.msg_iovlen = 1;
+        if (addrs) {
+            m.msg_name = addrs[i];
+            m.msg_namelen = sizeof(struct sockaddr_storage);
+        }
+        r = recvmsg(s, &m, i ? (flags | MSG_DONTWAIT) : flags);
         if (r == -1)
             return i ? i : -1;
         got[i] = (size_t)r;
         if (addrs)
-            addrlens[i] = alen < sizeof(struct sockaddr_storage) ? alen
-                                                                 : sizeof(struct sockaddr_storage);
+            addrlens[i] = m.msg_namelen < sizeof(struct sockaddr_storage)
+                              ? m.msg_namelen : sizeof(struct sockaddr_storage);
+        if (msgflags)
+            msgflags[i] = m.msg_flags;
     }
     return n;
 }
@@ -355,7 +371,8 @@ static int ns_send_many(ns_handle s, void **bufs, size_t *lens, size_t size, int
 }
 
 static int ns_recv_many(ns_handle s, void **bufs, size_t *lens, size_t size, int n,
-                        size_t *got, struct sockaddr **addrs, socklen_t *addrlens, int flags)
+                        size_t *got, struct sockaddr **addrs, socklen_t *addrlens, int flags,
+                        int *msgflags)
 {
     struct mmsghdr msgs[NS_MMSG_CHUNK];
     struct iovec iov[NS_MMSG_CHUNK];
@@ -371,6 +388,8 @@ static int ns_recv_many(ns_handle s, void **bufs, size_t *lens, size_t size, int
         for (i = 0; i < r; i++) {
             socklen_t alen = msgs[i].msg_hdr.msg_namelen;
             got[done + i] = msgs[i].msg_len;
+            if (msgflags)
+                msgflags[done + i] = msgs[i].msg_hdr.msg_flags;
             if (addrs)
                 addrlens[done + i] = alen < sizeof(struct sockaddr_storage)
                                          ? alen : sizeof(struct sockaddr_storage);

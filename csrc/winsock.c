@@ -7,6 +7,7 @@
 #include <winsock2.h>
 #include <ws2tcpip.h>
 #include <afunix.h>
+#include <mswsock.h>             /* MSG_TRUNC */
 #include <windows.h>
 #include <limits.h>
 #include <stddef.h>
@@ -20,6 +21,7 @@
 typedef intptr_t ns_handle;
 
 #define NS_WINDOWS 1
+#define NS_HAS_AUTOBIND 0        /* an empty AF_UNIX path: no autobind on Windows */
 #define NS_INVALID_SOCKET ((ns_handle)-1)
 #define NS_HANDLE_MAX INTPTR_MAX
 #define NS_SUN_PATH_LENGTH ((int)sizeof(((struct sockaddr_un *)0)->sun_path))
@@ -27,6 +29,9 @@ typedef intptr_t ns_handle;
 
 /* Names the package reads on every platform, with their Windows meaning. */
 #define SO_REUSEPORT SO_REUSEADDR   /* no SO_REUSEPORT on Windows: Nim's winlean maps it so */
+#define SHUT_RD SD_RECEIVE          /* shutdown's POSIX names, as CPython's socket module */
+#define SHUT_WR SD_SEND
+#define SHUT_RDWR SD_BOTH
 #define EAI_SYSTEM (-11)            /* getaddrinfo returns 0 or a WSA code, never this */
 #undef EINTR                        /* the code of an interrupted call, as osLastError() */
 #define EINTR WSAEINTR              /* gives it (Winsock 2 never reports one) */
@@ -375,24 +380,28 @@ static int ns_queued(ns_handle s)
    its buffer fills it and counts (Windows reports WSAEMSGSIZE; POSIX truncates). */
 static int ns_recv_many_loop(ns_handle s, void **bufs, size_t *lens, size_t size, int n,
                              size_t *got, struct sockaddr **addrs, socklen_t *addrlens,
-                             int flags)
+                             int flags, int *msgflags)
 {
     int i;
     for (i = 0; i < n; i++) {
         size_t len = lens ? lens[i] : size;
-        int alen = sizeof(struct sockaddr_storage), r;
+        int alen = sizeof(struct sockaddr_storage), r, cut = 0;
         int cap = len > INT_MAX ? INT_MAX : (int)len;
         if (i && !ns_queued(s))
             return i;
         r = recvfrom(s, (char *)bufs[i], cap, flags, addrs ? addrs[i] : NULL,
                      addrs ? &alen : NULL);
-        if (r == SOCKET_ERROR && WSAGetLastError() == WSAEMSGSIZE)
+        if (r == SOCKET_ERROR && WSAGetLastError() == WSAEMSGSIZE) {
             r = cap;
+            cut = 1;
+        }
         if (r == SOCKET_ERROR)
             return i ? i : -1;
         got[i] = (size_t)r;
         if (addrs)
             addrlens[i] = alen;
+        if (msgflags)
+            msgflags[i] = cut ? MSG_TRUNC : 0;
     }
     return n;
 }

@@ -81,6 +81,7 @@ from nativesockets.sockets import (
     setBlocking,
     setInheritable,
     setSockOptInt,
+    shutdown,
 )
 from nativesockets.types import (
     Domain,
@@ -192,6 +193,7 @@ __all__ = [
     "setBlocking",
     "setInheritable",
     "setSockOptInt",
+    "shutdown",
     "toInt",
     "toKnownDomain",
     "toSockType",

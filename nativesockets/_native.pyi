@@ -310,10 +310,29 @@ class Lib:
     TCP_NODELAY: Final[int]
     IPV6_V6ONLY: Final[int]
     MSG_PEEK: Final[int]
+    MSG_OOB: Final[int]
+    MSG_DONTROUTE: Final[int]
+    MSG_WAITALL: Final[int]
+    MSG_TRUNC: Final[int]
+    SO_RCVLOWAT: Final[int]
+    SO_SNDLOWAT: Final[int]
+    IP_TOS: Final[int]
+    IP_TTL: Final[int]
+    IP_MULTICAST_TTL: Final[int]
+    IP_MULTICAST_LOOP: Final[int]
+    IPV6_UNICAST_HOPS: Final[int]
+    IPV6_MULTICAST_HOPS: Final[int]
+    IPV6_MULTICAST_LOOP: Final[int]
+    SHUT_RD: Final[int]
+    SHUT_WR: Final[int]
+    SHUT_RDWR: Final[int]
     AI_V4MAPPED: Final[int]
     AI_PASSIVE: Final[int]
     AI_CANONNAME: Final[int]
     AI_NUMERICHOST: Final[int]
+    AI_NUMERICSERV: Final[int]
+    AI_ALL: Final[int]
+    AI_ADDRCONFIG: Final[int]
     EAI_SYSTEM: Final[int]
     INADDR_ANY: Final[int]
     INADDR_LOOPBACK: Final[int]
@@ -358,11 +377,13 @@ class Lib:
     NS_SUN_PATH_LENGTH: Final[int]
     NS_HAS_ACCEPT4: Final[int]
     NS_WINDOWS: Final[int]
+    NS_HAS_AUTOBIND: Final[int]
     NS_HAS_MMSG: Final[int]  # cdefs/batch.h
 
     # system calls
     def bind(self, fd: int, addr: CData, addrlen: int, /) -> int: ...
     def listen(self, fd: int, backlog: int, /) -> int: ...
+    def shutdown(self, fd: int, how: int, /) -> int: ...
     def getpeername(self, fd: int, addr: CData, addrlen: CData, /) -> int: ...
     def connect(self, fd: int, addr: CData, addrlen: int, /) -> int: ...
     def send(self, fd: int, buf: CData | bytes, n: int, flags: int, /) -> int: ...
@@ -422,7 +443,14 @@ class Lib:
     ) -> int: ...
     def ns_poll1(self, s: int, for_write: int, timeout_ms: int, /) -> int: ...
     def ns_getaddrinfo(
-        self, host: bytes, port: int, family: int, socktype: int, protocol: int, /
+        self,
+        host: bytes | CData,
+        port: int,
+        family: int,
+        socktype: int,
+        protocol: int,
+        flags: int,
+        /,
     ) -> Addrinfo: ...
     def ns_gai_error(self) -> int: ...
     def ns_blocking(self, s: int, /) -> int: ...
@@ -455,6 +483,7 @@ class Lib:
         addrs: CData,
         addrlens: CData,
         flags: int,
+        msgflags: CData,
         /,
     ) -> int: ...
     def ns_send_many_loop(
@@ -482,6 +511,7 @@ class Lib:
         addrs: CData,
         addrlens: CData,
         flags: int,
+        msgflags: CData,
         /,
     ) -> int: ...
 

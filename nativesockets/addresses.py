@@ -193,10 +193,13 @@ class Sockaddr_un(SockAddr):
     """A Unix-domain address (``struct sockaddr_un``) for a filesystem path: no system call.
 
     The path must be shorter than ``Sockaddr_un_path_length`` bytes and hold no NUL: else
-    ValueError; TypeError if it is not a str, bytes or path-like object.
+    ValueError; TypeError if it is not a str, bytes or path-like object. An empty path is
+    the family alone, as the stdlib's ``bind("")``: binding it makes Linux pick a unique
+    abstract name (autobind); elsewhere it raises ValueError (``NS_HAS_AUTOBIND`` is 0).
 
     Differs from Nim: a NUL byte raises (Nim truncates the path there); there on Windows too
-    (``afunix.h``) (README, Differences from Nim, rows 17 and 20).
+    (``afunix.h``); an empty path autobinds (README, Differences from Nim, rows 17, 20 and
+    23).
     """
 
     __slots__ = ()
@@ -217,6 +220,8 @@ class Sockaddr_un(SockAddr):
     @sun_path.setter
     def sun_path(self, path: PathArg) -> None:
         data = c_string(os.fsencode(path) if not isinstance(path, bytes) else path, "path")
+        if not data and not lib.NS_HAS_AUTOBIND:
+            raise ValueError(f"{_proc()}an empty socket path names nothing on this platform")
         if len(data) >= Sockaddr_un_path_length:
             raise ValueError(
                 f"{_proc()}socket path too long: {len(data)} bytes, at most "
@@ -224,17 +229,19 @@ class Sockaddr_un(SockAddr):
             )
         field = ffi.cast("struct sockaddr_un *", self._sa).sun_path
         ffi.memmove(field, data.ljust(Sockaddr_un_path_length, b"\0"), Sockaddr_un_path_length)
-        self._len = _SUN_PATH_OFFSET + len(data) + 1
+        # An empty path is the family alone: bind() then picks a unique name (autobind).
+        self._len = _SUN_PATH_OFFSET + len(data) + 1 if data else _SUN_PATH_OFFSET
 
 
 def makeUnixAddr(path: PathArg) -> Sockaddr_un:
-    """The ``Sockaddr_un`` for ``path``, as ``Sockaddr_un(path)``: no system call.
+    """The ``Sockaddr_un`` for ``path``, as ``Sockaddr_un(path)``: no system call. An empty
+    path autobinds on Linux (a unique abstract name, as the stdlib's ``bind("")``).
 
-    Raises ValueError if ``path`` is too long or holds a NUL byte; TypeError if it is not a
-    str, bytes or path-like object.
+    Raises ValueError if ``path`` is too long or holds a NUL byte, or is empty where the
+    platform has no autobind; TypeError if it is not a str, bytes or path-like object.
 
-    Differs from Nim: a NUL byte raises (Nim truncates the path there); there on Windows too
-    (README, Differences from Nim, rows 17 and 20).
+    Differs from Nim: a NUL byte raises (Nim truncates the path there); there on Windows too;
+    an empty path autobinds (README, Differences from Nim, rows 17, 20 and 23).
     """
     return Sockaddr_un(path)
 
@@ -417,6 +424,7 @@ _ns_getaddrinfo = lib.ns_getaddrinfo
 _FAMILIES = {int(d): int(d) for d in Domain}
 _TYPES = {int(t): int(t) for t in SockType}
 _PROTOCOLS = {int(p): int(p) for p in Protocol}
+_ANY_PROTOCOL = Protocol(0)  # IPPROTO_IP, 0 everywhere: the system's choice
 
 
 def _hints(domain: object, sockType: object, protocol: object) -> tuple[int, int, int]:
@@ -436,39 +444,55 @@ def _hints(domain: object, sockType: object, protocol: object) -> tuple[int, int
 
 
 def getAddrInfo(
-    address: str | bytes,
+    address: str | bytes | None,
     port: int,
-    domain: Domain = Domain.AF_INET,
-    sockType: SockType = SockType.SOCK_STREAM,
-    protocol: Protocol = Protocol.IPPROTO_TCP,
+    domain: Domain | int = Domain.AF_INET,
+    sockType: SockType | int = SockType.SOCK_STREAM,
+    protocol: Protocol | int | None = None,
+    flags: int = 0,
 ) -> AddrInfo:
     """Resolve ``address`` and ``port``. Returns the owning ``AddrInfo``.
 
-    POSIX: ``getaddrinfo(3)``. Windows: ``getaddrinfo``. For AF_INET6 the hints ask for
-    AI_V4MAPPED, as Nim does; SOCK_RAW passes no service.
+    POSIX: ``getaddrinfo(3)``. Windows: ``getaddrinfo``. The hints are ``domain``,
+    ``sockType``, ``protocol`` and ``flags`` (``AI_PASSIVE``, ``AI_CANONNAME``,
+    ``AI_NUMERICHOST``, ``AI_NUMERICSERV``, ``AI_V4MAPPED``, ``AI_ALL``, ``AI_ADDRCONFIG``,
+    or'ed); for AF_INET6 ``AI_V4MAPPED`` is always added, as Nim does. ``protocol`` left out
+    (None) is 0: the one that fits ``sockType`` (TCP for SOCK_STREAM, UDP for SOCK_DGRAM).
+    ``address`` None asks for no host: the wildcard address with ``AI_PASSIVE`` (to bind),
+    else the loopback address. ``AI_CANONNAME`` fills the first node's ``ai_canonname``;
+    ``AI_NUMERICHOST`` makes it a numeric lookup that never queries a name service.
+    SOCK_RAW passes no service.
 
     A failed lookup raises ``socket.gaierror`` (an OSError) whose errno is the ``EAI_*`` code
     (a WSA code on Windows) and whose text is ``gai_strerror``'s; ``EAI_SYSTEM`` raises
     OSError with ``errno``. TypeError or ValueError for a bad argument (a NUL byte, a port
-    outside 0..65535, an unknown domain, type or protocol).
+    outside 0..65535, an unknown domain, type or protocol, flags that are not a C int).
 
     Differs from Nim: ``socket.gaierror`` with the ``EAI_*`` code, not OSError with a stale
-    errno; SOCK_RAW passes a NULL service, not "" (README, Differences from Nim, row 7).
+    errno; SOCK_RAW passes a NULL service, not ""; the protocol left out is 0, not
+    IPPROTO_TCP (README, Differences from Nim, rows 7 and 22).
     """
-    host = address.encode("utf-8", "surrogateescape") if type(address) is str else b"\0"
-    if 0 in host:  # bytes, another type, or a NUL: the full check
-        host = c_string(address, "address")
+    if address is None:
+        host: Any = ffi.NULL
+    else:
+        host = address.encode("utf-8", "surrogateescape") if type(address) is str else b"\0"
+        if 0 in host:  # bytes, another type, or a NUL: the full check
+            host = c_string(address, "address")
     if type(port) is not Port:
         port = Port(port)
+    if protocol is None:
+        protocol = _ANY_PROTOCOL
     family: int = domain
     socktype: int = sockType
     proto: int = protocol
     enums = type(domain) is Domain and type(sockType) is SockType and type(protocol) is Protocol
     if not enums:  # other ints: checked and mapped
         family, socktype, proto = _hints(domain, sockType, protocol)
+    if type(flags) is not int or not -(2**31) <= flags <= 2**31 - 1:
+        flags = c_int(flags, "flags")
     # The hints and the port go as numbers; C adds Nim's AI_V4MAPPED for AF_INET6 and
     # passes no service for SOCK_RAW.
-    res = _ns_getaddrinfo(host, port, family, socktype, proto)
+    res = _ns_getaddrinfo(host, port, family, socktype, proto, flags)
     if not res:
         code = lib.ns_gai_error()
         if code == lib.EAI_SYSTEM:

@@ -162,6 +162,7 @@ def recvMany(
     lengths: list[int],
     addresses: Sequence[SockAddr] | None = None,
     flags: int = 0,
+    msgFlags: list[int] | None = None,
 ) -> int:
     """Receive up to ``len(buffers)`` datagrams with as few system calls as the platform
     allows.
@@ -178,22 +179,28 @@ def recvMany(
     rest discarded, as ``recvfrom`` does. ``lengths`` (a list) is replaced in place by the
     byte count of each datagram received. With ``addresses`` (a list or tuple of one
     ``Sockaddr_storage`` or other SockAddr per buffer), the sender of datagram ``i`` is
-    written into ``addresses[i]``, whose length is updated.
+    written into ``addresses[i]``, whose length is updated. With ``msgFlags`` (a list), it
+    is replaced in place by each datagram's flags: ``flags & MSG_TRUNC`` says that datagram
+    was longer than its buffer and was cut (POSIX: ``recvmsg``'s ``msg_flags``; Windows:
+    ``WSAEMSGSIZE``).
 
     Returns the number of datagrams received, or -1 with ``osLastError()`` set when none
-    was (EAGAIN on a non-blocking socket with nothing queued); ``lengths`` and
-    ``addresses`` are then unchanged. An empty list receives nothing and returns 0.
+    was (EAGAIN on a non-blocking socket with nothing queued); ``lengths``,
+    ``addresses`` and ``msgFlags`` are then unchanged. An empty list receives nothing and returns 0.
     Interrupted by a signal before receiving anything, it retries after Python's signal
     handlers ran.
 
     Raises TypeError (``buffers`` not a list or tuple of writable contiguous buffers,
-    ``lengths`` not a list, an address not a SockAddr) or ValueError (as many addresses as
-    buffers needed), and either for a bad handle or ``flags``. Not in Nim's module.
+    ``lengths`` or ``msgFlags`` not a list, an address not a SockAddr) or ValueError (as
+    many addresses as buffers needed), and either for a bad handle or ``flags``. Not in
+    Nim's module.
     """
     if type(socket) is not int or not 0 <= socket <= HANDLE_MAX:
         socket = handle(socket)
     if type(lengths) is not list:
         raise TypeError(f"recvMany: lengths must be a list, not {type(lengths).__name__}")
+    if msgFlags is not None and type(msgFlags) is not list:
+        raise TypeError(f"recvMany: msgFlags must be a list or None, not {type(msgFlags).__name__}")
     if type(flags) is not int or not _INT_MIN <= flags <= _INT_MAX:
         flags = c_int(flags, "flags")
     items = _snapshot(buffers, "recvMany: buffers")
@@ -207,14 +214,17 @@ def recvMany(
         addrlens = _new("socklen_t[]", n)
     if n == 0:
         lengths.clear()
+        if msgFlags is not None:
+            msgFlags.clear()
         return 0
     views = _views(items, True, "recvMany")
     try:
         bufs = _new("void *[]", views)
         lens, size = _sizes(views)
         got: Any = _new("size_t[]", n)
+        out_flags: Any = _NULL if msgFlags is None else _new("int[]", n)
         while True:
-            r: int = _recv_many(socket, bufs, lens, size, n, got, addrs, addrlens, flags)
+            r: int = _recv_many(socket, bufs, lens, size, n, got, addrs, addrlens, flags, out_flags)
             if r >= 0 or ffi.errno != _EINTR:
                 break
     except BaseException:  # a signal handler raised: end the exports now (see _release)
@@ -222,6 +232,8 @@ def recvMany(
         raise
     if r > 0:
         lengths[:] = _unpack(got, r)
+        if msgFlags is not None:
+            msgFlags[:] = _unpack(out_flags, r)
         if senders:
             for a, length in zip(senders, _unpack(addrlens, r)):  # at most the storage size
                 a._len = length

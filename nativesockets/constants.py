@@ -36,6 +36,29 @@ SO_RCVBUF: int = lib.SO_RCVBUF
 SO_SNDBUF: int = lib.SO_SNDBUF
 SO_TYPE: int = lib.SO_TYPE
 MSG_PEEK: int = lib.MSG_PEEK
+SHUT_RD: int = lib.SHUT_RD
+SHUT_WR: int = lib.SHUT_WR
+SHUT_RDWR: int = lib.SHUT_RDWR
+MSG_OOB: int = lib.MSG_OOB
+MSG_DONTROUTE: int = lib.MSG_DONTROUTE
+MSG_WAITALL: int = lib.MSG_WAITALL
+MSG_TRUNC: int = lib.MSG_TRUNC
+SO_RCVLOWAT: int = lib.SO_RCVLOWAT
+SO_SNDLOWAT: int = lib.SO_SNDLOWAT
+IP_TOS: int = lib.IP_TOS
+IP_TTL: int = lib.IP_TTL
+IP_MULTICAST_TTL: int = lib.IP_MULTICAST_TTL
+IP_MULTICAST_LOOP: int = lib.IP_MULTICAST_LOOP
+IPV6_UNICAST_HOPS: int = lib.IPV6_UNICAST_HOPS
+IPV6_MULTICAST_HOPS: int = lib.IPV6_MULTICAST_HOPS
+IPV6_MULTICAST_LOOP: int = lib.IPV6_MULTICAST_LOOP
+AI_PASSIVE: int = lib.AI_PASSIVE
+AI_CANONNAME: int = lib.AI_CANONNAME
+AI_NUMERICHOST: int = lib.AI_NUMERICHOST
+AI_NUMERICSERV: int = lib.AI_NUMERICSERV
+AI_V4MAPPED: int = lib.AI_V4MAPPED
+AI_ALL: int = lib.AI_ALL
+AI_ADDRCONFIG: int = lib.AI_ADDRCONFIG
 TCP_NODELAY: int = lib.TCP_NODELAY
 IPV6_V6ONLY: int = lib.IPV6_V6ONLY
 
@@ -58,6 +81,29 @@ __all__ = [
     "SO_SNDBUF",
     "SO_TYPE",
     "MSG_PEEK",
+    "SHUT_RD",
+    "SHUT_WR",
+    "SHUT_RDWR",
+    "MSG_OOB",
+    "MSG_DONTROUTE",
+    "MSG_WAITALL",
+    "MSG_TRUNC",
+    "SO_RCVLOWAT",
+    "SO_SNDLOWAT",
+    "IP_TOS",
+    "IP_TTL",
+    "IP_MULTICAST_TTL",
+    "IP_MULTICAST_LOOP",
+    "IPV6_UNICAST_HOPS",
+    "IPV6_MULTICAST_HOPS",
+    "IPV6_MULTICAST_LOOP",
+    "AI_PASSIVE",
+    "AI_CANONNAME",
+    "AI_NUMERICHOST",
+    "AI_NUMERICSERV",
+    "AI_V4MAPPED",
+    "AI_ALL",
+    "AI_ADDRCONFIG",
     "TCP_NODELAY",
     "IPV6_V6ONLY",
 ]
@@ -91,6 +137,10 @@ else:
     # POSIX names the real module exports from its posix import
     F_GETFL: int = lib.F_GETFL
     F_SETFL: int = lib.F_SETFL
+    F_GETFD: int = lib.F_GETFD
+    F_SETFD: int = lib.F_SETFD
+    FD_CLOEXEC: int = lib.FD_CLOEXEC
+    MSG_DONTWAIT: int = lib.MSG_DONTWAIT
     O_NONBLOCK: int = lib.O_NONBLOCK
     MSG_NOSIGNAL: int = lib.MSG_NOSIGNAL
     EAGAIN: int = lib.EAGAIN
@@ -104,6 +154,10 @@ else:
     __all__ += [
         "F_GETFL",
         "F_SETFL",
+        "F_GETFD",
+        "F_SETFD",
+        "FD_CLOEXEC",
+        "MSG_DONTWAIT",
         "O_NONBLOCK",
         "MSG_NOSIGNAL",
         "EAGAIN",

@@ -114,4 +114,14 @@ def c_int(value: object, what: str, low: int = -(2**31), high: int = 2**31 - 1) 
     return number
 
 
-_CHECKS = {"handle", "c_string", "c_int", "fail"}
+def flag(value: object, what: str) -> bool:
+    """A boolean argument: a bool, or an int taken by its truth value, as everywhere in this
+    package; TypeError for anything else (a string such as "no" is not silently true)."""
+    if type(value) is bool:
+        return value
+    if not isinstance(value, int):
+        raise TypeError(f"{_proc()}{what} must be a bool, not {type(value).__name__}")
+    return bool(value)
+
+
+_CHECKS = {"handle", "c_string", "c_int", "fail", "flag"}

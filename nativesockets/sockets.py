@@ -8,6 +8,7 @@ interrupted it (PEP 475).
 from __future__ import annotations
 
 import sys
+from operator import index as _index
 from struct import Struct
 from struct import error as _StructError
 from time import monotonic
@@ -15,7 +16,7 @@ from typing import Any, NoReturn, Union, overload
 
 from nativesockets._ffi import ffi, lib
 from nativesockets.addresses import SockAddr, name_text, sockaddr
-from nativesockets.errors import HANDLE_MAX, _proc, c_int, fail, handle
+from nativesockets.errors import HANDLE_MAX, _proc, c_int, fail, flag, handle
 from nativesockets.types import Domain, Port, Protocol, SockType, toKnownDomain
 
 osInvalidSocket: int = lib.NS_INVALID_SOCKET
@@ -26,6 +27,7 @@ _INT_MAX = 2**31 - 1
 _SO_ERROR = lib.SO_ERROR
 _SOL_SOCKET = lib.SOL_SOCKET
 _STORAGE = ffi.sizeof("struct sockaddr_storage")
+_SHUT = {lib.SHUT_RD, lib.SHUT_WR, lib.SHUT_RDWR}
 # The C functions and cffi helpers of the hot paths, bound once: looking a name up on
 # ``lib`` costs nearly as much as calling it (benchmarks/run.py measures these paths).
 _send, _recv, _sendto = lib.send, lib.recv, lib.sendto
@@ -112,10 +114,14 @@ def ioctlsocket(s: int, cmd: int, argptr: bytearray | memoryview) -> int:
 def createNativeSocket(
     domain: Domain | int = Domain.AF_INET,
     sockType: SockType | int = SockType.SOCK_STREAM,
-    protocol: Protocol | int = Protocol.IPPROTO_TCP,
+    protocol: Protocol | int | None = None,
     inheritable: bool = False,
 ) -> int:
     """Create a socket. Takes the enums or raw native numbers.
+
+    ``protocol`` left out (None) is 0: the system picks the one that fits ``domain`` and
+    ``sockType`` (TCP for an IP stream socket, UDP for an IP datagram socket, the only one
+    for a Unix socket). ``inheritable`` is a bool (or an int, by its truth value).
 
     POSIX: ``socket(2)`` with ``SOCK_CLOEXEC`` unless ``inheritable`` (on macOS and where
     ``SOCK_CLOEXEC`` is missing, ``socket`` then ``fcntl(2)`` ``FD_CLOEXEC``). Windows:
@@ -123,12 +129,31 @@ def createNativeSocket(
     lacks that flag, ``WSASocketW`` then ``SetHandleInformation``).
 
     Returns the handle, or ``osInvalidSocket`` on failure with ``osLastError()`` set. Raises
-    TypeError or ValueError for an argument that is not a C int.
+    TypeError or ValueError for an argument that is not a C int (or a bool for
+    ``inheritable``).
+
+    Differs from Nim: the protocol left out is 0, not IPPROTO_TCP, so that
+    ``createNativeSocket(AF_INET, SOCK_DGRAM)`` and ``createNativeSocket(AF_UNIX)`` work
+    (README, Differences from Nim, row 22).
     """
+    if protocol is None:
+        protocol = 0
+    if type(inheritable) is not bool:
+        inheritable = flag(inheritable, "inheritable")
+    if type(domain) is bool or type(sockType) is bool or type(protocol) is bool:
+        _socket_args(domain, sockType, protocol)
     try:
         return _ns_socket(domain, sockType, protocol, inheritable)
-    except OverflowError as e:
-        raise ValueError(f"createNativeSocket: {e}") from None
+    except (TypeError, OverflowError):
+        _socket_args(domain, sockType, protocol)
+        raise
+
+
+def _socket_args(domain: object, sockType: object, protocol: object) -> None:
+    """Raise the TypeError or ValueError for the first of these that is not a C int."""
+    c_int(domain, "domain")
+    c_int(sockType, "sockType")
+    c_int(protocol, "protocol")
 
 
 def close(socket: int) -> None:
@@ -158,7 +183,9 @@ def setInheritable(s: int, inheritable: bool) -> bool:
     """
     if type(s) is not int or not 0 <= s <= HANDLE_MAX:
         s = handle(s)
-    return lib.ns_set_inheritable(s, bool(inheritable)) == 0
+    if type(inheritable) is not bool:
+        inheritable = flag(inheritable, "inheritable")
+    return lib.ns_set_inheritable(s, inheritable) == 0
 
 
 def bindAddr(socket: int, name: SockAddr, namelen: int | None = None) -> int:
@@ -186,6 +213,30 @@ def listen(socket: int, backlog: int = SOMAXCONN) -> int:
     if type(socket) is not int or not 0 <= socket <= HANDLE_MAX:
         socket = handle(socket)
     return lib.listen(socket, c_int(backlog, "backlog"))
+
+
+def shutdown(socket: int, how: int) -> int:
+    """Shut down part of a full-duplex connection: ``SHUT_RD`` (no more receiving),
+    ``SHUT_WR`` (no more sending: the peer reads end of stream, a half-close) or
+    ``SHUT_RDWR`` (both). The handle stays open; ``close`` it as usual.
+
+    POSIX: ``shutdown(2)``. Windows: ``shutdown`` with ``SD_RECEIVE``, ``SD_SEND`` or
+    ``SD_BOTH`` (the same numbers as the ``SHUT_*`` constants there).
+
+    Returns 0, or -1 with ``osLastError()`` set (ENOTCONN on a socket that is not
+    connected). Raises ValueError if ``how`` is not one of the three, TypeError or
+    ValueError for a bad handle, before any C call. Not in Nim's module.
+    """
+    if type(socket) is not int or not 0 <= socket <= HANDLE_MAX:
+        socket = handle(socket)
+    if type(how) is not int or how not in _SHUT:
+        what = "shutdown(): how must be SHUT_RD, SHUT_WR or SHUT_RDWR"
+        if type(how) is bool or not hasattr(how, "__index__"):
+            raise TypeError(f"{what}, not {type(how).__name__}")
+        how = _index(how)
+        if how not in _SHUT:
+            raise ValueError(f"{what}, not {how}")
+    return lib.shutdown(socket, how)
 
 
 def connect(s: int, name: SockAddr, namelen: int | None = None) -> int:
@@ -287,12 +338,14 @@ def recv(
 def sendto(
     socket: int,
     buffer: Buffer,
-    length: int | None,
-    flags: int,
-    to: SockAddr,
+    length: int | None = None,
+    flags: int = 0,
+    to: SockAddr | None = None,
     tolen: int | None = None,
 ) -> int:
-    """Send a datagram to ``to``.
+    """Send a datagram to ``to``: ``sendto(h, data, to=addr)``, or Nim's
+    ``sendto(h, data, length, flags, addr)``. ``length`` defaults to the whole buffer and
+    ``flags`` to 0, as in ``send``; ``to`` None sends on a connected socket (as ``send``).
 
     POSIX: ``sendto(2)``, retried after a signal. Windows: ``sendto``.
 
@@ -309,6 +362,8 @@ def sendto(
         flags = c_int(flags, "flags")
     if tolen is None and isinstance(to, SockAddr):
         sa, salen = to._sa, to._len
+    elif to is None and tolen is None:
+        sa, salen = _NULL, 0
     else:
         sa, salen = sockaddr(to, tolen)
     if length is None and type(buffer) is bytes:  # cffi passes bytes as they are
@@ -460,18 +515,22 @@ def getSockName(socket: int) -> Port:
     return Port(port)
 
 
-def _name(socket: int, domain: Domain, peer: int, proc: str) -> tuple[str, Port]:
+def _name(socket: int, domain: Domain | int, peer: int, proc: str) -> tuple[str, Port]:
     if type(socket) is not int or not 0 <= socket <= HANDLE_MAX:
         socket = handle(socket)
-    if not isinstance(domain, Domain):
-        raise TypeError(f"{proc}: domain must be a Domain, not {type(domain).__name__}")
+    if type(domain) is not Domain and (type(domain) is bool or not isinstance(domain, int)):
+        raise TypeError(
+            f"{proc}(): domain must be a Domain or its number (AF_INET...), "
+            f"not {type(domain).__name__}"
+        )
     name = ffi.new("struct ns_name *")
     if lib.ns_getname(socket, peer, name) == -1:
-        fail(f"{proc}({socket}, {domain.name})")
+        known = toKnownDomain(int(domain))
+        fail(f"{proc}({socket}, {known.name if known else int(domain)})")
     return name_text(name), Port(name.port)
 
 
-def getLocalAddr(socket: int, domain: Domain) -> tuple[str, Port]:
+def getLocalAddr(socket: int, domain: Domain | int) -> tuple[str, Port]:
     """The handle's local address and port: IPv4, IPv6 or Unix (the path and Port(0)), read
     from the family the system returns, whatever ``domain`` says.
 
@@ -479,7 +538,8 @@ def getLocalAddr(socket: int, domain: Domain) -> tuple[str, Port]:
     bound yet gives its family's unspecified address), then ``inet_ntop``.
 
     Raises OSError if the call fails (EAFNOSUPPORT for another family); TypeError if
-    ``domain`` is not a Domain; TypeError or ValueError for a bad handle.
+    ``domain`` is neither a Domain nor an int (it is only named in the error message);
+    TypeError or ValueError for a bad handle.
 
     Differs from Nim: Unix sockets work and ``domain`` is not trusted (README, Differences
     from Nim, row 9).
@@ -487,7 +547,7 @@ def getLocalAddr(socket: int, domain: Domain) -> tuple[str, Port]:
     return _name(socket, domain, 0, "getLocalAddr")
 
 
-def getPeerAddr(socket: int, domain: Domain) -> tuple[str, Port]:
+def getPeerAddr(socket: int, domain: Domain | int) -> tuple[str, Port]:
     """The connected peer's address and port: IPv4, IPv6 or Unix (the path and Port(0)), read
     from the family the system returns, whatever ``domain`` says.
 
@@ -495,8 +555,8 @@ def getPeerAddr(socket: int, domain: Domain) -> tuple[str, Port]:
     ``inet_ntop``.
 
     Raises OSError if the call fails (ENOTCONN for a handle with no peer, EAFNOSUPPORT for
-    another family); TypeError if ``domain`` is not a Domain; TypeError or ValueError for a
-    bad handle.
+    another family); TypeError if ``domain`` is neither a Domain nor an int; TypeError or
+    ValueError for a bad handle.
 
     Differs from Nim: Unix sockets work and ``domain`` is not trusted (README, Differences
     from Nim, row 9).
@@ -546,17 +606,21 @@ def setSockOptInt(socket: int, level: int, optname: int, optval: int) -> None:
 
 
 def setBlocking(s: int, blocking: bool) -> None:
-    """Set blocking mode.
+    """Set blocking mode: ``blocking`` False makes calls on the handle return at once
+    (-1 with EAGAIN/EWOULDBLOCK) instead of waiting; True makes them wait again.
 
     POSIX: one ``ioctl(2)`` ``FIONBIO``. Windows: ``ioctlsocket`` ``FIONBIO``.
 
-    Raises OSError if the call fails; TypeError or ValueError for a bad handle.
+    Raises OSError if the call fails; TypeError if ``blocking`` is not a bool (or an int,
+    by its truth value); TypeError or ValueError for a bad handle.
 
     Differs from Nim: Nim makes two ``fcntl`` calls, with the same result (README, Differences
     from Nim, row 15).
     """
     if type(s) is not int or not 0 <= s <= HANDLE_MAX:
         s = handle(s)
+    if blocking is not True and blocking is not False:
+        blocking = flag(blocking, "blocking")
     if (_ns_blocking(s) if blocking else _ns_nonblocking(s)) == -1:
         fail(f"setBlocking({s}, {blocking})")
 

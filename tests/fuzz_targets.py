@@ -170,6 +170,11 @@ def expected_for_int(value: Any, low: int, high: int) -> type[Exception] | None:
     return None if low <= value <= high else ValueError
 
 
+def expected_for_flag(value: Any) -> type[Exception] | None:
+    """A boolean argument: a bool or an int, else TypeError."""
+    return None if isinstance(value, int) else TypeError
+
+
 def expected_for_text(value: Any) -> type[Exception] | None:
     if isinstance(value, bytes):
         return ValueError if b"\0" in value else None
@@ -728,7 +733,8 @@ def fuzz_addrinfo() -> None:
     def run(host: Any, port: Any, domain: Any, stype: Any, proto: Any, ops: list[str]) -> None:
         count()
         ai, exc = attempt(ns.getAddrInfo, host, port, domain, stype, proto)
-        settle({expected_for_text(host), expected_for_int(port, 0, 65535)}, exc)
+        host_error = None if host is None else expected_for_text(host)  # None: no host
+        settle({host_error, expected_for_int(port, 0, 65535)}, exc)
         if exc is not None:
             return
         nodes = list(ai)
@@ -874,7 +880,30 @@ def fuzz_close() -> None:
     run()
 
 
-@target("setInheritable", "setBlocking", *(() if WINDOWS else ("fcntl",)), pool=True)
+def expected_for_command(cmd: Any) -> type[Exception] | None:
+    """fcntl's command: a C int, and one whose argument is an int (else ValueError)."""
+    return expected_for_int(cmd, -(2**31), 2**31 - 1) or (
+        None if cmd in FCNTL_INT_COMMANDS else ValueError
+    )
+
+
+FCNTL_INT_COMMANDS: set[int] = set()
+if not WINDOWS:
+    import fcntl as _fcntl
+
+    FCNTL_INT_COMMANDS = {
+        getattr(_fcntl, name)
+        for name in ("F_GETFD", "F_SETFD", "F_GETFL", "F_SETFL", "F_DUPFD", "F_DUPFD_CLOEXEC")
+        if hasattr(_fcntl, name)
+    }
+SHUT_HOWS = {ns.SHUT_RD, ns.SHUT_WR, ns.SHUT_RDWR}
+
+
+def expected_for_how(how: Any) -> type[Exception] | None:
+    return expected_for_int(how, -(2**31), 2**31 - 1) or (None if how in SHUT_HOWS else ValueError)
+
+
+@target("setInheritable", "setBlocking", "shutdown", *(() if WINDOWS else ("fcntl",)), pool=True)
 def fuzz_modes() -> None:
     commands = st.one_of(
         # F_DUPFD, F_GETFD, F_SETFD, F_DUPFD_CLOEXEC; no fcntl on Windows
@@ -885,28 +914,35 @@ def fuzz_modes() -> None:
         WRONG_TYPES,
     )
 
-    @fuzz(HANDLES, ANY, commands, st.sampled_from(["inh", "blk", *([] if WINDOWS else ["fcntl"])]))
+    kinds = ["inh", "blk", "shut", *([] if WINDOWS else ["fcntl"])]
+
+    @fuzz(HANDLES, st.one_of(ANY, st.booleans(), INTS), commands, st.sampled_from(kinds))
     def run(h: Any, value: Any, cmd: Any, which: str) -> None:
         count()
         with pool() as p:
             (fd,) = p.resolve(h)
             if which == "inh":
                 r, exc = attempt(ns.setInheritable, fd, value)
-                settle({expected_for_handle(fd)}, exc)
+                settle({expected_for_handle(fd), expected_for_flag(value)}, exc)
                 assert exc is not None or type(r) is bool
                 assert exc is not None or r != is_dead(fd)
             elif which == "blk":
                 r, exc = attempt(ns.setBlocking, fd, value)
-                settle({expected_for_handle(fd)}, exc)
-                if is_dead(fd):
+                settle({expected_for_handle(fd), expected_for_flag(value)}, exc)
+                if is_dead(fd) and expected_for_flag(value) is None:
                     assert dead_error(exc), exc
+            elif which == "shut":
+                r, exc = attempt(ns.shutdown, fd, cmd)
+                settle({expected_for_handle(fd), expected_for_how(cmd)}, exc)
+                if exc is None:
+                    check_rc(r)
             else:
                 r, exc = attempt(ns.fcntl, fd, cmd, value)
                 settle(
                     {
                         expected_for_handle(fd),
-                        expected_for_int(cmd, -(2**31), 2**31 - 1),
-                        expected_for_int(value, -(2**63), 2**63 - 1),
+                        expected_for_command(cmd),
+                        expected_for_int(value, -(2**31), 2**31 - 1),
                     },
                     exc,
                 )
@@ -937,7 +973,7 @@ def fuzz_names() -> None:
             else:
                 proc = ns.getLocalAddr if which == "local" else ns.getPeerAddr
                 r, exc = attempt(proc, fd, domain)
-                bad.add(None if isinstance(domain, ns.Domain) else TypeError)
+                bad.add(None if isinstance(domain, int) and type(domain) is not bool else TypeError)
                 if exc is None:
                     text, port = r
                     assert type(text) is str and isinstance(port, ns.Port)
@@ -1122,7 +1158,8 @@ def fuzz_io() -> None:
                 addr, exc = attempt(spec.build)
                 if exc is not None:
                     return
-                bad.add(None if isinstance(addr, ns.SockAddr) else TypeError)
+                unaddressed = addr is None and tolen is None and which == "sendto"  # as send
+                bad.add(None if isinstance(addr, ns.SockAddr) or unaddressed else TypeError)
                 if which == "sendto":
                     if tolen is not None:
                         bad.add(expected_for_int(tolen, 0, STORAGE))

@@ -523,8 +523,9 @@ def test_freeAddrInfo_rejects(value: object) -> None:
 @pytest.mark.parametrize(
     ("args", "error"),
     [
-        ((None, 80), TypeError),
         ((0x7F000001, 80), TypeError),
+        ((None, 80, ns.AF_INET, ns.SOCK_STREAM, None, "AI_PASSIVE"), TypeError),
+        ((None, 80, ns.AF_INET, ns.SOCK_STREAM, None, 2**40), ValueError),
         (("127.0.0.1\0", 80), ValueError),
         (("127.0.0.1", 65536), ValueError),
         (("127.0.0.1", -1), ValueError),

@@ -668,7 +668,7 @@ def test_sendto_a_missing_unix_path(sock_dir: Path, handles: Handles) -> None:
     ("proc", "args", "error"),
     [
         (ns.sendto, (b"x", None, 0, "127.0.0.1"), TypeError),
-        (ns.sendto, (b"x", None, 0, None), TypeError),
+        (ns.sendto, (b"x", None, 0, None, 16), TypeError),
         (ns.sendto, (b"x", 2, 0, ns.Sockaddr_in()), ValueError),
         (ns.sendto, (b"x", None, 0, ns.Sockaddr_in(), 129), ValueError),
         (ns.sendto, (b"x", None, 0, ns.Sockaddr_in(), -1), ValueError),

@@ -173,6 +173,7 @@ def test_a_helper_missing_from_the_c_source_fails(arch: str) -> None:
 POSIX_ONLY = {
     "F_GETFL", "F_SETFL", "O_NONBLOCK", "MSG_NOSIGNAL", "EAGAIN", "EWOULDBLOCK",
     "EINPROGRESS", "ECONNRESET", "EPIPE", "ENETRESET", "EBADF", "ns_fcntl", "NS_FCNTL_NOT_INT",
+    "F_GETFD", "F_SETFD", "FD_CLOEXEC", "MSG_DONTWAIT",
 }  # fmt: skip
 
 
