@@ -791,13 +791,146 @@ scenario("sendMany-to-thread")(send_to_thread)
 scenario("sendMany-to-gc")(send_to_gc)
 
 
+# --- AddrInfo lifetimes (run by tests/test_lifetimes.py) ---------------------------------------
+
+LIFETIMES: dict[str, Callable[[], None]] = {}
+
+
+def lifetime(name: str) -> Callable[[Callable[[], None]], Callable[[], None]]:
+    def register(f: Callable[[], None]) -> Callable[[], None]:
+        LIFETIMES[name] = f
+        return f
+
+    return register
+
+
+def lookup() -> ns.AddrInfo:
+    """A one-node list for 127.0.0.1:80 (a literal: no resolver query leaves the machine)."""
+    return ns.getAddrInfo("127.0.0.1", 80, ns.AF_INET, ns.SOCK_STREAM, ns.IPPROTO_TCP)
+
+
+WANT_ADDR = bytes(ns.Sockaddr_in("127.0.0.1", 80))
+READS: list[tuple[str, Callable[[ns.AddrInfo], Any], Any]] = [
+    ("ai_family", lambda ai: ai.ai_family, socket.AF_INET),
+    ("ai_socktype", lambda ai: ai.ai_socktype, socket.SOCK_STREAM),
+    ("ai_protocol", lambda ai: ai.ai_protocol, socket.IPPROTO_TCP),
+    ("ai_addrlen", lambda ai: ai.ai_addrlen, 16),
+    ("ai_addr", lambda ai: bytes(ai.ai_addr), WANT_ADDR),
+    ("ai_canonname", lambda ai: ai.ai_canonname, None),
+    ("ai_next", lambda ai: ai.ai_next, None),
+    ("iteration", lambda ai: [bytes(n.ai_addr) for n in ai], [WANT_ADDR]),
+]
+
+
+def read_checked(ai: ns.AddrInfo) -> int:
+    """Read every field of ``ai``: each gives its right value or raises ValueError (used
+    after freeAddrInfo). Returns how many gave a value."""
+    values = 0
+    for name, read, want in READS:
+        try:
+            got = read(ai)
+        except ValueError as e:
+            assert "after freeAddrInfo" in str(e), f"{name}: {e!r}"
+            continue
+        assert got == want, f"{name} read {got!r}, not {want!r}: freed memory?"
+        values += 1
+    return values
+
+
+@lifetime("AddrInfo-copy")
+def addrinfo_copy() -> None:
+    """copy.copy, copy.deepcopy and pickle of an AddrInfo raise TypeError. (A copy that
+    shared the C list: freeing it left the original reading freed memory.)"""
+    import copy
+    import pickle
+
+    for f in (copy.copy, copy.deepcopy, pickle.dumps):
+        ai = lookup()
+        try:
+            c = f(ai)
+        except TypeError:
+            ns.freeAddrInfo(ai)
+            continue
+        if isinstance(c, ns.AddrInfo):
+            ns.freeAddrInfo(c)
+            try:
+                after = [read(ai) for _, read, _ in READS[:4]]
+            except ValueError as e:
+                after = [repr(e)]
+            raise AssertionError(
+                f"{f.__name__} of an AddrInfo did not raise TypeError; after freeing the "
+                f"copy, the original reads {after}"
+            )
+        raise AssertionError(f"{f.__name__} of an AddrInfo did not raise TypeError")
+
+
+@lifetime("AddrInfo-free-thread")
+def addrinfo_free_thread() -> None:
+    """Another thread reads the fields of a list while this one frees it (freeAddrInfo, or
+    the end of a with block): every read gives the right value or ValueError."""
+    current: list[ns.AddrInfo] = [lookup()]
+    stop = threading.Event()
+    errors: list[BaseException] = []
+
+    def reader() -> None:
+        try:
+            while not stop.is_set():
+                read_checked(current[0])
+        except BaseException as e:
+            errors.append(e)
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    t = threading.Thread(target=reader)
+    t.start()
+    try:
+        for i in range(ROUNDS // 3):
+            ai = lookup()
+            current[0] = ai
+            jitter()
+            if i % 2:
+                ns.freeAddrInfo(ai)
+            else:
+                with ai:
+                    pass
+            if errors:
+                break
+    finally:
+        stop.set()
+        t.join()
+        sys.setswitchinterval(interval)
+    if errors:
+        raise errors[0]
+
+
+@lifetime("AddrInfo-free-gc")
+def addrinfo_free_gc() -> None:
+    """A finalizer frees the list while a getter of one of its nodes runs: every read gives
+    the right value or ValueError."""
+    runs = 0
+    for i in range(len(READS) * 4):
+        ai = lookup()
+        name, read, want = READS[i % len(READS)]
+        with finalizers(lambda ai=ai: ns.freeAddrInfo(ai)):
+            try:
+                got = read(ai)
+            except ValueError as e:
+                assert "after freeAddrInfo" in str(e), f"{name}: {e!r}"
+            else:
+                assert got == want, f"{name} read {got!r}, not {want!r}: freed memory?"
+        runs += _Finalized.runs
+        ns.freeAddrInfo(ai)
+        assert read_checked(ai) == 0, "the list still reads after freeAddrInfo"
+    assert runs, "no finalizer ran during a read"
+
+
 def main(argv: list[str]) -> int:
     if argv == ["--list"]:
-        print("\n".join(SCENARIOS))
+        print("\n".join([*SCENARIOS, *LIFETIMES]))
         return 0
     for name in argv:
         print(f"scenario {name} ...", flush=True)
-        SCENARIOS[name]()
+        (SCENARIOS.get(name) or LIFETIMES[name])()
         print(f"ok {name}", flush=True)
     return 0
 

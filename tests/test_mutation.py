@@ -30,7 +30,14 @@ LINUX_ONLY = "needs Linux: /proc shows when the call sleeps, and pthread_kill in
 
 
 def crash_name(returncode: int) -> str | None:
-    """The signal that killed the child (POSIX), or None if it exited."""
+    """What killed the child, or None if it exited: a signal on POSIX; on Windows abort()'s
+    status 3 or an NTSTATUS error code (as tests/test_fuzz.py)."""
+    if sys.platform == "win32":
+        if returncode == 3:
+            return "abort() (exit status 3)"
+        if returncode & 0xFFFFFFFF >= 0xC0000000:
+            return f"NTSTATUS 0x{returncode & 0xFFFFFFFF:08X}"
+        return None
     return signal.Signals(-returncode).name if returncode < 0 else None
 
 
@@ -45,6 +52,16 @@ def run_scenario(name: str, timeout: float = 120) -> subprocess.CompletedProcess
         timeout=timeout,
         env=env,
     )
+
+
+def check_child(name: str, r: subprocess.CompletedProcess[str]) -> None:
+    """Fail on a crash (a signal: a segfault, ASan's abort...) first, then on a failed
+    check."""
+    tail = f"\n--- stdout ---\n{r.stdout[-4000:]}\n--- stderr ---\n{r.stderr[-4000:]}"
+    died = crash_name(r.returncode)
+    assert died is None, f"the child died by {died} in {name}{tail}"
+    assert r.returncode == 0, tail
+    assert r.stdout.rstrip().endswith(f"ok {name}"), tail
 
 
 def test_every_proc_and_kind_has_a_scenario() -> None:
@@ -78,11 +95,7 @@ def test_mutation_during_the_call(name: str) -> None:
     ):
         pytest.skip(LINUX_ONLY)
     r = run_scenario(name)
-    tail = f"\n--- stdout ---\n{r.stdout[-4000:]}\n--- stderr ---\n{r.stderr[-4000:]}"
-    died = crash_name(r.returncode)
-    assert died is None, f"the child died by {died} in {name}{tail}"
-    assert r.returncode == 0, tail
-    assert r.stdout.rstrip().endswith(f"ok {name}"), tail
+    check_child(name, r)
     if "skip:" in r.stdout and name.endswith("-buffer"):
-        assert sys.version_info < (3, 12), tail
+        assert sys.version_info < (3, 12), r.stdout
         pytest.skip("__buffer__ (PEP 688) is Python 3.12+")
