@@ -921,7 +921,8 @@ def addrinfo_free_gc() -> None:
         runs += _Finalized.runs
         ns.freeAddrInfo(ai)
         assert read_checked(ai) == 0, "the list still reads after freeAddrInfo"
-    assert runs, "no finalizer ran during a read"
+    # CPython's collector runs at allocations (threshold 1); PyPy's when it chooses
+    assert runs or not CPYTHON, "no finalizer ran during a read"
 
 
 def main(argv: list[str]) -> int:
