@@ -703,7 +703,7 @@ def send_to_signal() -> None:
     tx = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
     KEEP.append(tx)
     to: list[Any] = [ns.Sockaddr_un(os.path.join(directory, n)) for n in "ab"]
-    sentinels = Sentinels(lambda: ns.Sockaddr_un(os.path.join(directory, "c")))
+    sentinels = Sentinels(lambda: ns.Sockaddr_un(os.path.join(directory, "c")), 1024)
     drained: list[Any] = []
 
     def handler() -> None:
