@@ -543,11 +543,13 @@ def recv_buffers_signal() -> None:
     lst: list[Any] = list(bufs)
     new = [bytearray(32) for _ in range(N)]
 
+    lengths: list[int] = []
+
     def handler() -> None:
         lst[:] = new
+        lengths[:] = [-1] * 40  # replaced as a whole by the call's count
         queue(rx, [tx], 2)
 
-    lengths: list[int] = []
     with signal_when_blocked(handler):
         r = ns.recvMany(rx.fileno(), lst, lengths)
     assert r in (1, 2), r
@@ -683,25 +685,51 @@ def unix_dgram(directory: str, name: str) -> tuple[socket.socket, ns.SockAddr]:
     return s, ns.Sockaddr_un(path)
 
 
-def send_to_signal() -> None:
-    """sendMany blocked on a full Unix datagram receiver A; a signal handler empties ``to``
-    (held by the list alone: its SockAddr objects are freed), makes SockAddr objects for a
-    third receiver C, and drains A. The retry sends datagram 0 to A and 1 to B, as given at
-    entry; C gets nothing."""
+def full_unix_receivers() -> tuple[str, list[socket.socket], socket.socket]:
+    """Unix datagram receivers A, B, C in a new directory, A's queue full, and an unbound
+    sender: a blocking send to A waits until A is drained."""
     directory = tempfile.mkdtemp(prefix="ns-mut-")
-    a, _ = unix_dgram(directory, "a")
-    b, _ = unix_dgram(directory, "b")
-    c, _ = unix_dgram(directory, "c")
+    receivers = [unix_dgram(directory, name)[0] for name in "abc"]
     filler = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
     KEEP.append(filler)
     filler.setblocking(False)
     try:
         while True:
-            filler.sendto(b"filler", a.getsockname())
+            filler.sendto(b"filler", receivers[0].getsockname())
     except BlockingIOError:
         pass
     tx = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
     KEEP.append(tx)
+    return directory, receivers, tx
+
+
+def send_buffers_signal() -> None:
+    """sendMany blocked on a full receiver; a signal handler replaces the buffer list by
+    other buffers and drains the receiver: the retry sends the buffers of the snapshot."""
+    directory, (a, _, _), tx = full_unix_receivers()
+    count = 4  # fewer than a Unix datagram queue holds (net.unix.max_dgram_qlen: 10)
+    bufs = [bytearray(payload(i)) for i in range(count)]
+    lst: list[Any] = list(bufs)
+    drained: list[Any] = []
+
+    def handler() -> None:
+        lst[:] = [bytearray(b"not given") for _ in range(count // 2)]
+        drained.extend(drain(a))
+
+    to = ns.Sockaddr_un(os.path.join(directory, "a"))
+    with signal_when_blocked(handler):
+        r = ns.sendMany(tx.fileno(), lst, to)
+    assert drained, "the signal handler did not run during the call"
+    got = [d for d, _ in drain(a)]
+    assert r == count and got == [payload(i) for i in range(r)], (r, got)
+
+
+def send_to_signal() -> None:
+    """sendMany blocked on a full Unix datagram receiver A; a signal handler empties ``to``
+    (held by the list alone: its SockAddr objects are freed), makes SockAddr objects for a
+    third receiver C, and drains A. The retry sends datagram 0 to A and 1 to B, as given at
+    entry; C gets nothing."""
+    directory, (a, b, c), tx = full_unix_receivers()
     to: list[Any] = [ns.Sockaddr_un(os.path.join(directory, n)) for n in "ab"]
     sentinels = Sentinels(lambda: ns.Sockaddr_un(os.path.join(directory, "c")), 1024)
     drained: list[Any] = []
@@ -786,6 +814,7 @@ def send_to_gc() -> None:
     sentinels.check()
 
 
+scenario("sendMany-buffers-signal")(send_buffers_signal)
 scenario("sendMany-to-signal")(send_to_signal)
 scenario("sendMany-to-thread")(send_to_thread)
 scenario("sendMany-to-gc")(send_to_gc)
