@@ -82,6 +82,7 @@ def test_every_proc_and_kind_has_a_scenario() -> None:
     for signalled in [
         "selectRead-handles",
         "recvMany-buffers",
+        "sendMany-buffers",
         "recvMany-addresses",
         "sendMany-to",
     ]:
