@@ -35,19 +35,22 @@ _send_many = lib.ns_send_many
 _recv_many = lib.ns_recv_many
 
 
-def _snapshot(items: object, what: str) -> tuple[Any, ...]:
+def _snapshot(items: object, what: str) -> Sequence[Any]:
     """One snapshot of a list or tuple argument: the count, the C arrays and the write-back
     of a call all come from it, and it holds every element (each buffer, each SockAddr whose
     memory C reads or writes) until the call returns, whatever changes the caller's list in
-    the meantime (an __index__ or __buffer__ hook, a signal handler, another thread)."""
+    the meantime (an __index__ or __buffer__ hook, a signal handler, another thread, a
+    finalizer). A list is copied by list(), which reads its length and items with no
+    allocation between them; tuple() allocates there on CPython 3.11 and earlier, where a
+    finalizer could shrink the list under it."""
     if type(items) is tuple:
         return items  # type: ignore[return-value]
     if type(items) is list:
-        return tuple(items)  # type: ignore[arg-type]
+        return list(items)  # type: ignore[arg-type]
     raise TypeError(f"{what} must be a list or tuple, not {type(items).__name__}")
 
 
-def _views(buffers: tuple[Any, ...], writable: bool, proc: str) -> list[Any]:
+def _views(buffers: Sequence[Any], writable: bool, proc: str) -> list[Any]:
     """C views of each buffer, without copies. The last step that can fail: once the
     views exist, only a signal handler's exception can leave before the C call returns."""
     try:
@@ -84,7 +87,7 @@ def _sizes(views: list[Any]) -> tuple[Any, int]:
     return _new("size_t[]", sizes), 0
 
 
-def _addresses(addresses: object, n: int, what: str) -> tuple[Any, ...]:
+def _addresses(addresses: object, n: int, what: str) -> Sequence[Any]:
     """The snapshot of a list or tuple of ``n`` SockAddr objects, checked."""
     snapshot = _snapshot(addresses, what)
     if len(snapshot) != n:
@@ -207,7 +210,7 @@ def recvMany(
     n = len(items)
     addrs: Any = _NULL
     addrlens: Any = _NULL
-    senders: tuple[Any, ...] = ()
+    senders: Sequence[Any] = ()
     if addresses is not None:  # the snapshot keeps each SockAddr until the call returns
         senders = _addresses(addresses, n, "recvMany: addresses")
         addrs = _new("struct sockaddr *[]", [a._sa for a in senders])

@@ -642,13 +642,13 @@ def _packer(n: int) -> Any:
     return pack
 
 
-def _handle_array(handles: tuple[Any, ...], n: int) -> Any:
+def _handle_array(handles: list[Any], n: int) -> Any:
     """The snapshot of the list as a C array of handles. Ints and int-like objects
     (``__index__``) are handles, as everywhere; anything else is a TypeError, a number out
     of range a ValueError (a negative one, or a bool, is found in C: see ``_select``)."""
-    if _PACK_HANDLES:  # CPython: struct packs a tuple three times as fast as cffi converts it
+    if _PACK_HANDLES:  # CPython: struct packs a list three times as fast as cffi converts it
         try:
-            data = _packer(n)(*handles)  # the tuple itself is the call's arguments: no copy
+            data = _packer(n)(*handles)  # our own copy: nothing else can change it
         except _StructError:
             _bad_handle(handles)
         arr = _new("ns_handle[]", n)
@@ -660,7 +660,7 @@ def _handle_array(handles: tuple[Any, ...], n: int) -> Any:
         return _new("ns_handle[]", [handle(h) for h in handles])
 
 
-def _bad_handle(handles: tuple[Any, ...]) -> NoReturn:
+def _bad_handle(handles: list[Any]) -> NoReturn:
     """Raise the TypeError or ValueError for the first element that is not a handle."""
     for h in handles:
         if type(h) is bool:
@@ -695,7 +695,9 @@ def _select(fds: list[int], timeout: int, for_write: bool) -> int:
         if r == 0:
             fds.clear()
         return r
-    handles = tuple(fds) if one is _UNSET else (one,)
+    # list(): no allocation between reading the length and the items (tuple() has one on
+    # CPython 3.11 and earlier, where a finalizer could shrink the list in between)
+    handles = list(fds) if one is _UNSET else [one]
     n = len(handles)
     arr = _handle_array(handles, n)
     deadline = monotonic() + timeout / 1000 if timeout > 0 else 0.0
