@@ -37,7 +37,7 @@ class _Field:
         try:
             setattr(ffi.cast(self.ctype, obj._sa), self.name, value)
         except OverflowError as e:
-            raise ValueError(f"{self.name}: {e}") from None
+            raise ValueError(f"{self.name} out of range: {value!r} ({e})") from None
 
 
 class SockAddr:
@@ -58,11 +58,16 @@ class SockAddr:
             try:  # any bytes-like object, as its bytes (a strided view too)
                 data = memoryview(data).tobytes()
             except TypeError:
-                raise TypeError(f"a socket address is bytes, not {type(data).__name__}") from None
+                raise TypeError(
+                    f"{_proc()}data must be the address's raw bytes (a bytes-like object), "
+                    f"not {type(data).__name__}"
+                ) from None
         self._mem = ffi.new("struct sockaddr_storage *")
         self._sa = ffi.cast("struct sockaddr *", self._mem)
         if len(data) > _STORAGE:
-            raise ValueError(f"a socket address holds at most {_STORAGE} bytes, got {len(data)}")
+            raise ValueError(
+                f"{_proc()}a socket address holds at most {_STORAGE} bytes, got {len(data)}"
+            )
         ffi.memmove(self._mem, data, len(data))
         self._len = len(data) if data else _STORAGE
 
@@ -117,7 +122,10 @@ class Sockaddr_storage(SockAddr):
 def _pton(family: int, address: object, dest: Any) -> None:
     text = c_string(address, "address")
     if lib.inet_pton(family, text, dest) != 1:
-        raise ValueError(f"not a valid {Domain(family).name} address: {address!r}")
+        kind = (
+            "IPv4 text such as '127.0.0.1'" if family == lib.AF_INET else "IPv6 text such as '::1'"
+        )
+        raise ValueError(f"{_proc()}address must be {kind}, not {address!r}")
 
 
 class Sockaddr_in(SockAddr):
@@ -219,7 +227,7 @@ class Sockaddr_un(SockAddr):
 
     @sun_path.setter
     def sun_path(self, path: PathArg) -> None:
-        data = c_string(os.fsencode(path) if not isinstance(path, bytes) else path, "path")
+        data = c_string(path if isinstance(path, bytes) else _fspath(path), "path")
         if not data and not lib.NS_HAS_AUTOBIND:
             raise ValueError(f"{_proc()}an empty socket path names nothing on this platform")
         if len(data) >= Sockaddr_un_path_length:
@@ -231,6 +239,15 @@ class Sockaddr_un(SockAddr):
         ffi.memmove(field, data.ljust(Sockaddr_un_path_length, b"\0"), Sockaddr_un_path_length)
         # An empty path is the family alone: bind() then picks a unique name (autobind).
         self._len = _SUN_PATH_OFFSET + len(data) + 1 if data else _SUN_PATH_OFFSET
+
+
+def _fspath(path: object) -> bytes:
+    """A str or path-like object's bytes, as the file system encodes them."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(
+            f"{_proc()}path must be str, bytes or a path-like object, not {type(path).__name__}"
+        )
+    return os.fsencode(path)
 
 
 def makeUnixAddr(path: PathArg) -> Sockaddr_un:
@@ -246,10 +263,15 @@ def makeUnixAddr(path: PathArg) -> Sockaddr_un:
     return Sockaddr_un(path)
 
 
-def sockaddr(addr: object, namelen: int | None) -> tuple[Any, int]:
+def sockaddr(addr: object, namelen: int | None, what: str) -> tuple[Any, int]:
     """The C pointer and length of a SockAddr argument, checked."""
     if not isinstance(addr, SockAddr):
-        raise TypeError(f"a socket address must be a SockAddr, not {type(addr).__name__}")
+        hint = " (the stdlib's (host, port) is Sockaddr_in(host, port) here)"
+        raise TypeError(
+            f"{_proc()}{what} must be a SockAddr such as Sockaddr_in(host, port), "
+            f"Sockaddr_in6(host, port) or makeUnixAddr(path), not {type(addr).__name__}"
+            + (hint if isinstance(addr, tuple) else "")
+        )
     if namelen is None:
         return addr._sa, addr._len
     return addr._sa, c_int(namelen, "namelen", 0, _STORAGE)
@@ -277,12 +299,17 @@ def getAddrString(sockAddr: SockAddr, strAddress: bytearray | None = None) -> st
     Differs from Nim: a Unix address gives its path (Nim: ``"unix"``, or IOError in
     overload 2) (README, Differences from Nim, row 8).
     """
-    sa, length = sockaddr(sockAddr, None)
+    sa, length = sockaddr(sockAddr, None, "sockAddr")
     if strAddress is not None:
         if not isinstance(strAddress, bytearray):
-            raise TypeError(f"strAddress must be a bytearray, not {type(strAddress).__name__}")
+            raise TypeError(
+                f"getAddrString(): strAddress must be a bytearray(46), "
+                f"not {type(strAddress).__name__}"
+            )
         if len(strAddress) != 46:
-            raise ValueError(f"strAddress must have length 46, not {len(strAddress)}")
+            raise ValueError(
+                f"getAddrString(): strAddress must have length 46, not {len(strAddress)}"
+            )
     name = ffi.new("struct ns_name *")
     if lib.ns_format(sa, length, 1, name) == -1:
         fail(f"getAddrString(family {sockAddr.sa_family})")
@@ -412,7 +439,9 @@ def freeAddrInfo(ai: AddrInfo) -> None:
     Raises TypeError if ``ai`` is not an AddrInfo.
     """
     if not isinstance(ai, AddrInfo):
-        raise TypeError(f"freeAddrInfo takes an AddrInfo, not {type(ai).__name__}")
+        raise TypeError(
+            f"freeAddrInfo(): ai must be an AddrInfo from getAddrInfo, not {type(ai).__name__}"
+        )
     ai._free()
 
 
@@ -429,18 +458,21 @@ _ANY_PROTOCOL = Protocol(0)  # IPPROTO_IP, 0 everywhere: the system's choice
 
 def _hints(domain: object, sockType: object, protocol: object) -> tuple[int, int, int]:
     """The native numbers of getAddrInfo's hints given as other ints than the enums."""
-    for what, value in (("domain", domain), ("sockType", sockType), ("protocol", protocol)):
+    checks = (
+        ("domain", domain, _FAMILIES, Domain),
+        ("sockType", sockType, _TYPES, SockType),
+        ("protocol", protocol, _PROTOCOLS, Protocol),
+    )
+    for what, value, known, enum in checks:
+        names = ", ".join(m.name for m in enum)
         if type(value) is bool or not isinstance(value, int):
-            raise TypeError(f"getAddrInfo: {what} must be an int, not {type(value).__name__}")
-    family = _FAMILIES.get(domain)  # type: ignore[call-overload]
-    socktype = _TYPES.get(sockType)  # type: ignore[call-overload]
-    proto = _PROTOCOLS.get(protocol)  # type: ignore[call-overload]
-    if family is None or socktype is None or proto is None:
-        raise ValueError(
-            f"getAddrInfo: unknown domain, sockType or protocol: {domain!r}, "
-            f"{sockType!r}, {protocol!r}"
-        )
-    return family, socktype, proto
+            raise TypeError(
+                f"getAddrInfo(): {what} must be a {enum.__name__} ({names}) or its number, "
+                f"not {type(value).__name__}"
+            )
+        if value not in known:
+            raise ValueError(f"getAddrInfo(): unknown {what} {value!r}: not one of {names}")
+    return _FAMILIES[domain], _TYPES[sockType], _PROTOCOLS[protocol]  # type: ignore[index]
 
 
 def getAddrInfo(

@@ -13,7 +13,7 @@ from typing import Any, Union
 
 from nativesockets._ffi import ffi, lib
 from nativesockets.addresses import SockAddr
-from nativesockets.errors import HANDLE_MAX, c_int, handle
+from nativesockets.errors import HANDLE_MAX, _proc, bad_buffer, c_int, handle
 
 __all__ = ["recvMany", "sendMany"]
 
@@ -47,10 +47,10 @@ def _snapshot(items: object, what: str) -> Sequence[Any]:
         return items  # type: ignore[return-value]
     if type(items) is list:
         return list(items)  # type: ignore[arg-type]
-    raise TypeError(f"{what} must be a list or tuple, not {type(items).__name__}")
+    raise TypeError(f"{_proc()}{what} must be a list or tuple, not {type(items).__name__}")
 
 
-def _views(buffers: Sequence[Any], writable: bool, proc: str) -> list[Any]:
+def _views(buffers: Sequence[Any], writable: bool) -> list[Any]:
     """C views of each buffer, without copies. The last step that can fail: once the
     views exist, only a signal handler's exception can leave before the C call returns."""
     try:
@@ -64,10 +64,13 @@ def _views(buffers: Sequence[Any], writable: bool, proc: str) -> list[Any]:
             _release(views)
             raise
         return views
-    except BufferError as e:  # read-only where writable is needed, or not contiguous
-        raise TypeError(f"{proc}: a contiguous bytes-like object is needed: {e}") from None
-    except TypeError as e:
-        raise TypeError(f"{proc}: every buffer must be a bytes-like object: {e}") from None
+    except (BufferError, TypeError):  # not a buffer, read-only, or not contiguous
+        for b in buffers:  # which one (the error path only: no C call follows)
+            try:
+                _release_view(_from_buffer("char[]", b, writable))
+            except (BufferError, TypeError):
+                raise bad_buffer(b, writable, "every buffer") from None
+        raise
 
 
 def _release(views: list[Any]) -> None:
@@ -91,11 +94,17 @@ def _addresses(addresses: object, n: int, what: str) -> Sequence[Any]:
     """The snapshot of a list or tuple of ``n`` SockAddr objects, checked."""
     snapshot = _snapshot(addresses, what)
     if len(snapshot) != n:
-        raise ValueError(f"{what}: {len(snapshot)} addresses for {n} buffers")
+        raise ValueError(
+            f"{_proc()}{what} must hold one SockAddr per buffer: "
+            f"{len(snapshot)} addresses for {n} buffers"
+        )
     if not {*map(type, snapshot)} <= _ADDRESS_TYPES:
         for a in snapshot:
             if not isinstance(a, SockAddr):
-                raise TypeError(f"{what}: an address must be a SockAddr, not {type(a).__name__}")
+                raise TypeError(
+                    f"{_proc()}every address in {what} must be a SockAddr such as "
+                    f"Sockaddr_in(host, port), not {type(a).__name__}"
+                )
             _ADDRESS_TYPES.add(type(a))
     return snapshot
 
@@ -130,7 +139,7 @@ def sendMany(
         socket = handle(socket)
     if type(flags) is not int or not _INT_MIN <= flags <= _INT_MAX:
         flags = c_int(flags, "flags")
-    items = _snapshot(buffers, "sendMany: buffers")
+    items = _snapshot(buffers, "buffers")
     n = len(items)
     sa: Any = _NULL
     salen = 0
@@ -141,12 +150,12 @@ def sendMany(
     elif isinstance(to, SockAddr):
         sa, salen = to._sa, to._len
     else:  # the snapshot keeps each SockAddr, so its memory, until the call returns
-        targets = _addresses(to, n, "sendMany: to")
+        targets = _addresses(to, n, "to")
         addrs = _new("struct sockaddr *[]", [a._sa for a in targets])
         addrlens = _new("socklen_t[]", [a._len for a in targets])
     if n == 0:
         return 0
-    views = _views(items, False, "sendMany")
+    views = _views(items, False)
     try:
         bufs = _new("void *[]", views)
         lens, size = _sizes(views)
@@ -201,18 +210,23 @@ def recvMany(
     if type(socket) is not int or not 0 <= socket <= HANDLE_MAX:
         socket = handle(socket)
     if type(lengths) is not list:
-        raise TypeError(f"recvMany: lengths must be a list, not {type(lengths).__name__}")
+        raise TypeError(
+            f"recvMany(): lengths must be a list (filled with each datagram's length), "
+            f"not {type(lengths).__name__}"
+        )
     if msgFlags is not None and type(msgFlags) is not list:
-        raise TypeError(f"recvMany: msgFlags must be a list or None, not {type(msgFlags).__name__}")
+        raise TypeError(
+            f"recvMany(): msgFlags must be a list or None, not {type(msgFlags).__name__}"
+        )
     if type(flags) is not int or not _INT_MIN <= flags <= _INT_MAX:
         flags = c_int(flags, "flags")
-    items = _snapshot(buffers, "recvMany: buffers")
+    items = _snapshot(buffers, "buffers")
     n = len(items)
     addrs: Any = _NULL
     addrlens: Any = _NULL
     senders: Sequence[Any] = ()
     if addresses is not None:  # the snapshot keeps each SockAddr until the call returns
-        senders = _addresses(addresses, n, "recvMany: addresses")
+        senders = _addresses(addresses, n, "addresses")
         addrs = _new("struct sockaddr *[]", [a._sa for a in senders])
         addrlens = _new("socklen_t[]", n)
     if n == 0:
@@ -220,7 +234,7 @@ def recvMany(
         if msgFlags is not None:
             msgFlags.clear()
         return 0
-    views = _views(items, True, "recvMany")
+    views = _views(items, True)
     try:
         bufs = _new("void *[]", views)
         lens, size = _sizes(views)

@@ -43,6 +43,8 @@ def raiseOSError(code: int, info: str = "") -> NoReturn:
 
     Always raises OSError; TypeError if ``code`` is not an int.
     """
+    if not hasattr(code, "__index__"):  # a bool is an int here, as in OSError(True, ...)
+        raise TypeError(f"raiseOSError(): code must be an int, not {type(code).__name__}")
     code = operator.index(code)
     if not -(2**31) <= code <= 2**31 - 1:  # no system error; strerror cannot take it
         raise OSError(code, f"{info}: Unknown error {code}" if info else f"Unknown error {code}")
@@ -114,6 +116,26 @@ def c_int(value: object, what: str, low: int = -(2**31), high: int = 2**31 - 1) 
     return number
 
 
+def bad_buffer(value: object, writable: bool, what: str = "buffer") -> TypeError:
+    """The TypeError for an argument that is not the contiguous buffer a proc needs."""
+    kind = type(value).__name__
+    if not writable:
+        hint = " (encode text first: b'...' or s.encode())" if isinstance(value, str) else ""
+        return TypeError(
+            f"{_proc()}{what} must be a bytes-like object (bytes, bytearray, memoryview...) "
+            f"and contiguous, not {kind}{hint}"
+        )
+    hint = ""
+    if isinstance(value, int) and not isinstance(value, bool):
+        hint = f" (the call fills a buffer it is given: pass bytearray({value}))"
+    elif isinstance(value, (bytes, str)):
+        hint = " (bytes and str are read-only: pass a bytearray)"
+    return TypeError(
+        f"{_proc()}{what} must be a writable, contiguous bytes-like object (a bytearray, "
+        f"a writable memoryview...), not {kind}{hint}"
+    )
+
+
 def flag(value: object, what: str) -> bool:
     """A boolean argument: a bool, or an int taken by its truth value, as everywhere in this
     package; TypeError for anything else (a string such as "no" is not silently true)."""
@@ -124,4 +146,4 @@ def flag(value: object, what: str) -> bool:
     return bool(value)
 
 
-_CHECKS = {"handle", "c_string", "c_int", "fail", "flag"}
+_CHECKS = {"handle", "c_string", "c_int", "fail", "flag", "bad_buffer", "sockaddr"}

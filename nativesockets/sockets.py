@@ -16,7 +16,7 @@ from typing import Any, NoReturn, Union, overload
 
 from nativesockets._ffi import ffi, lib
 from nativesockets.addresses import SockAddr, name_text, sockaddr
-from nativesockets.errors import HANDLE_MAX, _proc, c_int, fail, flag, handle
+from nativesockets.errors import HANDLE_MAX, _proc, bad_buffer, c_int, fail, flag, handle
 from nativesockets.types import Domain, Port, Protocol, SockType, toKnownDomain
 
 osInvalidSocket: int = lib.NS_INVALID_SOCKET
@@ -50,8 +50,8 @@ def _buffer(data: Any, length: int | None, writable: bool) -> tuple[Any, int]:
     """A C view of a Python buffer, without a copy, and the length checked against it."""
     try:  # positional arguments: cffi parses keywords slowly
         view = _from_buffer("char[]", data, True) if writable else _from_buffer(data)
-    except BufferError as e:  # read-only where writable is needed, or not contiguous
-        raise TypeError(f"a contiguous bytes-like object is needed: {e}") from None
+    except (BufferError, TypeError):  # not a buffer, read-only, or not contiguous
+        raise bad_buffer(data, writable) from None
     size = len(view)
     if length is None:
         return view, size
@@ -198,7 +198,7 @@ def bindAddr(socket: int, name: SockAddr, namelen: int | None = None) -> int:
     """
     if type(socket) is not int or not 0 <= socket <= HANDLE_MAX:
         socket = handle(socket)
-    sa, length = sockaddr(name, namelen)
+    sa, length = sockaddr(name, namelen, "name")
     return lib.bind(socket, sa, length)
 
 
@@ -252,7 +252,7 @@ def connect(s: int, name: SockAddr, namelen: int | None = None) -> int:
     """
     if type(s) is not int or not 0 <= s <= HANDLE_MAX:
         s = handle(s)
-    sa, length = sockaddr(name, namelen)
+    sa, length = sockaddr(name, namelen, "name")
     if lib.connect(s, sa, length) == 0:
         return 0
     if ffi.errno != _EINTR:
@@ -365,7 +365,7 @@ def sendto(
     elif to is None and tolen is None:
         sa, salen = _NULL, 0
     else:
-        sa, salen = sockaddr(to, tolen)
+        sa, salen = sockaddr(to, tolen, "to")
     if length is None and type(buffer) is bytes:  # cffi passes bytes as they are
         while True:
             r: int = _sendto(socket, buffer, len(buffer), flags, sa, salen)
@@ -409,7 +409,7 @@ def recvfrom(
     if address is None:
         sa = ffi.NULL
     else:
-        sa = address._sa if isinstance(address, SockAddr) else sockaddr(address, None)[0]
+        sa = address._sa if isinstance(address, SockAddr) else sockaddr(address, None, "address")[0]
     if length is None and type(buffer) is bytearray:  # always writable, always contiguous
         data, size = _from_buffer(buffer), len(buffer)
     else:
@@ -465,9 +465,11 @@ def accept(fd: int, inheritable: bool | SockAddr = False) -> tuple[int, str] | i
         if c != osInvalidSocket:
             addr._len = rawlen[0]
         return c
+    if type(inheritable) is not bool:
+        inheritable = flag(inheritable, "inheritable")
     peer = _new("struct ns_name *")
     while True:
-        c = _ns_accept(fd, bool(inheritable), peer, _NULL, _NULL)
+        c = _ns_accept(fd, inheritable, peer, _NULL, _NULL)
         if c != osInvalidSocket or ffi.errno != _EINTR:
             break
     if c == osInvalidSocket:
@@ -577,8 +579,9 @@ def getSockOptInt(socket: int, level: int, optname: int) -> int:
         level, optname = c_int(level, "level"), c_int(optname, "optname")
     try:
         value: int = _ns_getsockopt_int(socket, level, optname)
-    except OverflowError as e:
-        raise ValueError(f"getSockOptInt: {e}") from None
+    except OverflowError:  # say which, in the style of every other range error
+        c_int(level, "level"), c_int(optname, "optname")
+        raise
     if value < _INT_MIN:
         fail(f"getSockOptInt({socket}, {level}, {optname})")
     return value
@@ -599,8 +602,9 @@ def setSockOptInt(socket: int, level: int, optname: int, optval: int) -> None:
         optval = c_int(optval, "optval")
     try:
         r = lib.ns_setsockopt_int(socket, level, optname, optval)
-    except OverflowError as e:
-        raise ValueError(f"setSockOptInt: {e}") from None
+    except OverflowError:  # say which, in the style of every other range error
+        c_int(level, "level"), c_int(optname, "optname"), c_int(optval, "optval")
+        raise
     if r == -1:
         fail(f"setSockOptInt({socket}, {level}, {optname}, {optval})")
 
@@ -666,12 +670,12 @@ def _bad_handle(handles: list[Any]) -> NoReturn:
         if type(h) is bool:
             raise TypeError(f"{_proc()}a socket handle must be an int, not bool")
         handle(h)
-    raise ValueError(f"{_proc()}invalid socket handle in the list")  # an __index__ changed
+    raise ValueError(f"{_proc()}an invalid socket handle in the list")  # an __index__ changed
 
 
 def _select(fds: list[int], timeout: int, for_write: bool) -> int:
     if type(fds) is not list:
-        raise TypeError(f"the handles must be a list, not {type(fds).__name__}")
+        raise TypeError(f"{_proc()}the handles must be a list of ints, not {type(fds).__name__}")
     if type(timeout) is not int or not -1 <= timeout <= 2**31 - 1:
         timeout = c_int(timeout, "timeout", -1)
     # One snapshot: the count, the C array and what is written back all come from it, so
@@ -718,7 +722,7 @@ def _select(fds: list[int], timeout: int, for_write: bool) -> int:
         _release(arr)
         raise
     if r == -2:
-        raise ValueError(f"invalid socket handle in the list: {min(ffi.unpack(arr, n))}")
+        raise ValueError(f"{_proc()}invalid socket handle {min(ffi.unpack(arr, n))} in the list")
     if r > 0:
         fds[:] = ffi.unpack(arr, r)
     elif r == 0:

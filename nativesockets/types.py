@@ -91,7 +91,9 @@ def toInt(value: Domain | SockType | Protocol) -> int:
     (README, Differences from Nim, row 18).
     """
     if not isinstance(value, (Domain, SockType, Protocol)):
-        raise TypeError(f"toInt takes a Domain, SockType or Protocol, not {type(value).__name__}")
+        raise TypeError(
+            f"toInt(): value must be a Domain, SockType or Protocol, not {type(value).__name__}"
+        )
     return int(value)
 
 
@@ -109,7 +111,7 @@ def toSockType(protocol: Protocol) -> SockType:
     No system call. Raises TypeError if ``protocol`` is not a Protocol.
     """
     if not isinstance(protocol, Protocol):
-        raise TypeError(f"toSockType takes a Protocol, not {type(protocol).__name__}")
+        raise TypeError(f"toSockType(): protocol must be a Protocol, not {type(protocol).__name__}")
     return _SOCKTYPES.get(protocol, SockType.SOCK_RAW)
 
 
