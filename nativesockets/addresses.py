@@ -19,25 +19,20 @@ INADDR_ANY: int = lib.INADDR_ANY
 PathArg = Union[str, bytes, "os.PathLike[str]", "os.PathLike[bytes]"]
 
 
-class _Field:
-    """One integer field of the C struct behind a SockAddr, read and written in place."""
+def _field(ctype: str, name: str, doc: str) -> Any:
+    """A property for one integer field of the C struct behind a SockAddr, read and written
+    in place (ValueError for a value the field cannot hold, TypeError for a non-int)."""
 
-    def __init__(self, ctype: str) -> None:
-        self.ctype = ctype
+    def get(self: SockAddr) -> int:
+        return int(getattr(ffi.cast(ctype, self._sa), name))
 
-    def __set_name__(self, owner: type, name: str) -> None:
-        self.name = name
-
-    def __get__(self, obj: SockAddr | None, objtype: Any = None) -> Any:
-        if obj is None:
-            return self
-        return getattr(ffi.cast(self.ctype, obj._sa), self.name)
-
-    def __set__(self, obj: SockAddr, value: Any) -> None:
+    def put(self: SockAddr, value: int) -> None:
         try:
-            setattr(ffi.cast(self.ctype, obj._sa), self.name, value)
+            setattr(ffi.cast(ctype, self._sa), name, value)
         except OverflowError as e:
-            raise ValueError(f"{self.name} out of range: {value!r} ({e})") from None
+            raise ValueError(f"{name} out of range: {value!r} ({e})") from None
+
+    return property(get, put, doc=f"int: {doc}, as C holds it.")
 
 
 class SockAddr:
@@ -51,7 +46,7 @@ class SockAddr:
     """
 
     __slots__ = ("_mem", "_sa", "_len")
-    sa_family = _Field("struct sockaddr *")
+    sa_family = _field("struct sockaddr *", "sa_family", "the address family (AF_INET...)")
 
     def __init__(self, data: bytes = b"") -> None:
         if type(data) is not bytes:
@@ -116,7 +111,7 @@ class Sockaddr_storage(SockAddr):
     """
 
     __slots__ = ()
-    ss_family = _Field("struct sockaddr_storage *")
+    ss_family = _field("struct sockaddr_storage *", "ss_family", "the address family (AF_INET...)")
 
 
 def _pton(family: int, address: object, dest: Any) -> None:
@@ -138,8 +133,8 @@ class Sockaddr_in(SockAddr):
     """
 
     __slots__ = ()
-    sin_family = _Field("struct sockaddr_in *")
-    sin_port = _Field("struct sockaddr_in *")
+    sin_family = _field("struct sockaddr_in *", "sin_family", "the address family, AF_INET")
+    sin_port = _field("struct sockaddr_in *", "sin_port", "the port in network byte order")
 
     def __init__(self, address: str | bytes = "0.0.0.0", port: int = 0) -> None:
         super().__init__()
@@ -151,7 +146,7 @@ class Sockaddr_in(SockAddr):
 
     @property
     def sin_addr(self) -> int:
-        """``sin_addr.s_addr``: the address as C holds it (network byte order)."""
+        """int: ``sin_addr.s_addr``, the address as C holds it (network byte order)."""
         return int(ffi.cast("struct sockaddr_in *", self._sa).sin_addr.s_addr)
 
     @sin_addr.setter
@@ -170,10 +165,12 @@ class Sockaddr_in6(SockAddr):
     """
 
     __slots__ = ()
-    sin6_family = _Field("struct sockaddr_in6 *")
-    sin6_port = _Field("struct sockaddr_in6 *")
-    sin6_flowinfo = _Field("struct sockaddr_in6 *")
-    sin6_scope_id = _Field("struct sockaddr_in6 *")
+    sin6_family = _field("struct sockaddr_in6 *", "sin6_family", "the address family, AF_INET6")
+    sin6_port = _field("struct sockaddr_in6 *", "sin6_port", "the port in network byte order")
+    sin6_flowinfo = _field(
+        "struct sockaddr_in6 *", "sin6_flowinfo", "the flow information, network byte order"
+    )
+    sin6_scope_id = _field("struct sockaddr_in6 *", "sin6_scope_id", "the scope (interface) id")
 
     def __init__(
         self,
@@ -193,7 +190,7 @@ class Sockaddr_in6(SockAddr):
 
     @property
     def sin6_addr(self) -> bytes:
-        """The 16 address bytes."""
+        """bytes: the 16 address bytes (read-only)."""
         return bytes(ffi.buffer(ffi.cast("struct sockaddr_in6 *", self._sa).sin6_addr.s6_addr))
 
 
@@ -211,7 +208,7 @@ class Sockaddr_un(SockAddr):
     """
 
     __slots__ = ()
-    sun_family = _Field("struct sockaddr_un *")
+    sun_family = _field("struct sockaddr_un *", "sun_family", "the address family, AF_UNIX")
 
     def __init__(self, path: PathArg) -> None:
         super().__init__()
@@ -333,15 +330,15 @@ def inet_ntoa(in_addr: int) -> str:
     return ffi.string(text).decode("ascii")
 
 
-class _NodeField:
-    def __set_name__(self, owner: type, name: str) -> None:
-        self.name = name
+def _node_field(name: str, doc: str) -> Any:
+    """A property for one int field of an AddrInfo's node (ValueError after free)."""
 
-    def __get__(self, obj: AddrInfo | None, objtype: Any = None) -> Any:
-        if obj is None:
-            return self
-        obj._check()
-        return getattr(obj._node, self.name)
+    def get(self: AddrInfo) -> int:
+        if self._freed[0]:
+            raise ValueError("AddrInfo used after freeAddrInfo")
+        return int(getattr(self._node, name))
+
+    return property(get, doc=f"int: {doc}. ValueError after free.")
 
 
 class AddrInfo:
@@ -362,16 +359,15 @@ class AddrInfo:
     # (ffi.gc: freeaddrinfo when the last node object goes) and _freed, a one-item list
     # that says whether the list was freed: both shared by every node of the list.
     __slots__ = ("_node", "_list", "_freed")
-    ai_flags = _NodeField()
-    ai_family = _NodeField()
-    ai_socktype = _NodeField()
-    ai_protocol = _NodeField()
-    ai_addrlen = _NodeField()
+    ai_flags = _node_field("ai_flags", "the AI_* flags of the lookup")
+    ai_family = _node_field("ai_family", "the address family (AF_INET, AF_INET6...)")
+    ai_socktype = _node_field("ai_socktype", "the socket type (SOCK_STREAM...)")
+    ai_protocol = _node_field("ai_protocol", "the protocol (IPPROTO_TCP...)")
+    ai_addrlen = _node_field("ai_addrlen", "the length of ai_addr")
 
-    def __init__(self, node: Any, owner: Any, freed: list[bool] | None = None) -> None:
-        self._node = node
-        self._list = owner
-        self._freed = [False] if freed is None else freed
+    def __init__(self, *args: object) -> None:
+        """AddrInfo objects come from getAddrInfo only (TypeError otherwise)."""
+        raise TypeError("an AddrInfo comes from getAddrInfo(); it cannot be made directly")
 
     def _free(self) -> None:
         self._freed[0] = True
@@ -381,6 +377,7 @@ class AddrInfo:
             raise ValueError("AddrInfo used after freeAddrInfo")
 
     def __reduce__(self) -> Any:
+        """Raises TypeError: copy, deepcopy and pickle cannot duplicate a C list."""
         raise TypeError(
             "an AddrInfo cannot be copied or pickled: it stands for one getaddrinfo list "
             "(copy what you need from its fields, or call getAddrInfo again)"
@@ -388,14 +385,15 @@ class AddrInfo:
 
     @property
     def ai_addr(self) -> SockAddr:
-        """A copy of this node's socket address. ValueError after free."""
+        """SockAddr: a copy of this node's socket address. ValueError after free."""
         self._check()
         node = self._node
         return SockAddr(ffi.buffer(node.ai_addr, node.ai_addrlen)[:])
 
     @property
     def ai_canonname(self) -> str | None:
-        """The canonical name, or None when the system gave none. ValueError after free."""
+        """str | None: the canonical name, filled for the first node when the lookup asked
+        for AI_CANONNAME; else None. ValueError after free."""
         self._check()
         name = self._node.ai_canonname
         if name == ffi.NULL:
@@ -404,10 +402,11 @@ class AddrInfo:
 
     @property
     def ai_next(self) -> AddrInfo | None:
-        """The next node of the list, or None at its end. ValueError after free."""
+        """AddrInfo | None: the next node of the list, or None at its end. ValueError after
+        free."""
         self._check()
         nxt = self._node.ai_next
-        return None if nxt == ffi.NULL else AddrInfo(nxt, self._list, self._freed)
+        return None if nxt == ffi.NULL else _addrinfo(nxt, self._list, self._freed)
 
     def __iter__(self) -> Iterator[AddrInfo]:
         node: AddrInfo | None = self
@@ -429,6 +428,16 @@ class AddrInfo:
             f"<AddrInfo family={self.ai_family} socktype={self.ai_socktype} "
             f"protocol={self.ai_protocol} addr={getAddrString(self.ai_addr)!r}>"
         )
+
+
+def _addrinfo(node: Any, owner: Any, freed: list[bool]) -> AddrInfo:
+    """The AddrInfo of ``node``, in the list that ``owner`` holds (see AddrInfo)."""
+    ai = _make(AddrInfo)
+    ai._node, ai._list, ai._freed = node, owner, freed
+    return ai
+
+
+_make = object.__new__
 
 
 def freeAddrInfo(ai: AddrInfo) -> None:
@@ -533,4 +542,4 @@ def getAddrInfo(
         raise _stdlib_socket.gaierror(code, f"getAddrInfo({address!r}, {int(port)}): {text}")
     # size: the C memory held, roughly, so that PyPy's GC counts it and collects dropped
     # lists in time (CPython frees them at once and ignores it)
-    return AddrInfo(res, _gc(res, _freeaddrinfo, _LIST_SIZE))
+    return _addrinfo(res, _gc(res, _freeaddrinfo, _LIST_SIZE), [False])
