@@ -271,7 +271,7 @@ def sockaddr(addr: object, namelen: int | None, what: str) -> tuple[Any, int]:
         )
     if namelen is None:
         return addr._sa, addr._len
-    return addr._sa, c_int(namelen, "namelen", 0, _STORAGE)
+    return addr._sa, c_int(namelen, f"{what}len", 0, _STORAGE)  # namelen, tolen
 
 
 def name_text(name: Any) -> str:
@@ -367,7 +367,7 @@ class AddrInfo:
 
     def __init__(self, *args: object) -> None:
         """AddrInfo objects come from getAddrInfo only (TypeError otherwise)."""
-        raise TypeError("an AddrInfo comes from getAddrInfo(); it cannot be made directly")
+        raise TypeError("AddrInfo(): an AddrInfo comes from getAddrInfo(); none is made directly")
 
     def _free(self) -> None:
         self._freed[0] = True

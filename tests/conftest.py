@@ -136,7 +136,7 @@ class Handles:
         self,
         domain: int = ns.AF_INET,
         sockType: int = ns.SOCK_STREAM,
-        protocol: int = ns.IPPROTO_TCP,
+        protocol: int | None = None,
         inheritable: bool = False,
     ) -> int:
         """A new handle from createNativeSocket; OSError if it fails."""
