@@ -213,7 +213,7 @@ class Sockaddr_un(SockAddr):
     def __init__(self, path: PathArg) -> None:
         super().__init__()
         ffi.cast("struct sockaddr_un *", self._mem).sun_family = lib.AF_UNIX
-        self.sun_path = path  # type: ignore[assignment]
+        self.sun_path = path
 
     @property
     def sun_path(self) -> bytes:
@@ -359,6 +359,9 @@ class AddrInfo:
     # (ffi.gc: freeaddrinfo when the last node object goes) and _freed, a one-item list
     # that says whether the list was freed: both shared by every node of the list.
     __slots__ = ("_node", "_list", "_freed")
+    _node: Any
+    _list: Any
+    _freed: list[bool]
     ai_flags = _node_field("ai_flags", "the AI_* flags of the lookup")
     ai_family = _node_field("ai_family", "the address family (AF_INET, AF_INET6...)")
     ai_socktype = _node_field("ai_socktype", "the socket type (SOCK_STREAM...)")

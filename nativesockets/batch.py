@@ -44,9 +44,9 @@ def _snapshot(items: object, what: str) -> Sequence[Any]:
     allocation between them; tuple() allocates there on CPython 3.11 and earlier, where a
     finalizer could shrink the list under it."""
     if type(items) is tuple:
-        return items  # type: ignore[return-value]
+        return items
     if type(items) is list:
-        return list(items)  # type: ignore[arg-type]
+        return list(items)
     raise TypeError(f"{_proc()}{what} must be a list or tuple, not {type(items).__name__}")
 
 

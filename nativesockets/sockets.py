@@ -360,6 +360,7 @@ def sendto(
         socket = handle(socket)
     if type(flags) is not int or not _INT_MIN <= flags <= _INT_MAX:
         flags = c_int(flags, "flags")
+    sa: Any
     if tolen is None and isinstance(to, SockAddr):
         sa, salen = to._sa, to._len
     elif to is None and tolen is None:
@@ -457,7 +458,7 @@ def accept(fd: int, inheritable: bool | SockAddr = False) -> tuple[int, str] | i
         fd = handle(fd)
     if isinstance(inheritable, SockAddr):  # raw: the peer's bytes, as accept gave them
         addr = inheritable
-        rawlen = _new("int *")
+        rawlen: Any = _new("int *")
         while True:
             c: int = _ns_accept(fd, 0, _NULL, addr._sa, rawlen)
             if c != osInvalidSocket or ffi.errno != _EINTR:
@@ -580,7 +581,8 @@ def getSockOptInt(socket: int, level: int, optname: int) -> int:
     try:
         value: int = _ns_getsockopt_int(socket, level, optname)
     except OverflowError:  # say which, in the style of every other range error
-        c_int(level, "level"), c_int(optname, "optname")
+        c_int(level, "level")
+        c_int(optname, "optname")
         raise
     if value < _INT_MIN:
         fail(f"getSockOptInt({socket}, {level}, {optname})")
@@ -603,7 +605,9 @@ def setSockOptInt(socket: int, level: int, optname: int, optval: int) -> None:
     try:
         r = lib.ns_setsockopt_int(socket, level, optname, optval)
     except OverflowError:  # say which, in the style of every other range error
-        c_int(level, "level"), c_int(optname, "optname"), c_int(optval, "optval")
+        c_int(level, "level")
+        c_int(optname, "optname")
+        c_int(optval, "optval")
         raise
     if r == -1:
         fail(f"setSockOptInt({socket}, {level}, {optname}, {optval})")
