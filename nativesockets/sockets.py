@@ -568,7 +568,13 @@ def getPeerAddr(socket: int, domain: Domain | int) -> tuple[str, Port]:
 
 
 def getSockOptInt(socket: int, level: int, optname: int) -> int:
-    """An integer socket option.
+    """An integer socket option: ``level`` ``SOL_SOCKET`` with ``SO_RCVBUF``, ``SO_SNDBUF``,
+    ``SO_TYPE``, ``SO_ERROR``, ``SO_REUSEADDR``, ``SO_KEEPALIVE``, ``SO_RCVLOWAT``...;
+    ``IPPROTO_TCP`` with ``TCP_NODELAY``; ``IPPROTO_IP`` with ``IP_TTL``, ``IP_TOS``;
+    ``IPPROTO_IPV6`` with ``IPV6_V6ONLY``, ``IPV6_UNICAST_HOPS``. Options whose value is not
+    an int are not for this proc: ``SO_LINGER`` (a ``struct linger``), ``SO_RCVTIMEO`` and
+    ``SO_SNDTIMEO`` (a ``struct timeval`` on POSIX, a DWORD on Windows); the stdlib's
+    ``socket.socket(fileno=h).getsockopt(level, name, size)`` reads those.
 
     POSIX: ``getsockopt(2)``. Windows: ``getsockopt``.
 
@@ -590,7 +596,8 @@ def getSockOptInt(socket: int, level: int, optname: int) -> int:
 
 
 def setSockOptInt(socket: int, level: int, optname: int, optval: int) -> None:
-    """Set an integer socket option.
+    """Set an integer socket option (see ``getSockOptInt`` for which options are ints;
+    ``SO_LINGER``, ``SO_RCVTIMEO`` and ``SO_SNDTIMEO`` are not).
 
     POSIX: ``setsockopt(2)``. Windows: ``setsockopt``.
 
