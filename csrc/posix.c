@@ -215,11 +215,6 @@ static int ns_poll(ns_handle *handles, int n, int for_write, int timeout_ms)
     return r;
 }
 
-static int ns_h_errno(void)
-{
-    return h_errno;
-}
-
 static int ns_fcntl(int fd, int cmd, long arg)
 {
     return fcntl(fd, cmd, arg);
