@@ -47,8 +47,10 @@ def known(names, lookup):
         found.append(name)
     return found
 
+# services the stdlib finds both ways (wine's getservbyport misses ports >= 0x8000 in
+# network order, such as 443)
 SERVICES = known(["ssh", "http", "smtp", "domain", "ftp", "telnet", "https", "pop3"],
-                 lambda n: socket.getservbyname(n, "tcp"))
+                 lambda n: socket.getservbyport(socket.getservbyname(n, "tcp"), "tcp"))
 PROTOCOLS = known(["tcp", "udp", "icmp", "ip", "ipv6", "gre", "esp", "ah"],
                   socket.getprotobyname)
 assert len(SERVICES) >= 2 and len(PROTOCOLS) >= 2, (SERVICES, PROTOCOLS)
