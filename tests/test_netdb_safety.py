@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import needs_unshare, run_offline
 
 import nativesockets as ns
 import nativesockets.netdb as netdb
@@ -287,3 +288,59 @@ def test_a_first_buffer_too_small_for_the_entry_grows_until_it_fits(
     assert big["host"].addrList == socket.gethostbyname_ex("localhost")[2]
     with pytest.raises(OSError, match="not found"):
         ns.getServByName("no-such-service", "tcp")  # not found is no reason to grow
+
+
+# --- a failed host lookup's error is its own ----------------------------------------------
+
+HOST_ERRORS = """
+import threading
+
+def failure(call, arg):
+    try:
+        call(arg)
+    except socket.herror as e:
+        return [e.errno, e.strerror]
+    return None
+
+CASES = [(ns.getHostByName, "no-such-host.invalid"), (ns.getHostByAddr, "192.0.2.99")]
+alone = [failure(c, a) for c, a in CASES]
+want_host = socket.gethostbyname_ex("localhost")[2]
+wrong = []
+start = threading.Barrier(8)
+
+def worker(i):
+    start.wait()
+    for _ in range(100):
+        if i % 2:  # failing lookups, each with the error it had alone
+            for (call, arg), expected in zip(CASES, alone):
+                got = failure(call, arg)
+                if got != expected:
+                    wrong.append([i, got, expected])
+        else:  # lookups that succeed meanwhile
+            try:
+                got = ns.getHostByName("localhost").addrList
+            except OSError as e:
+                got = repr(e)
+            if got != want_host:
+                wrong.append([i, got, want_host])
+
+threads = [threading.Thread(target=worker, args=(i,)) for i in range(8)]
+for t in threads:
+    t.start()
+for t in threads:
+    t.join()
+report({"alone": alone, "wrong": wrong[:5]})
+"""
+
+
+@needs_unshare
+def test_a_failed_host_lookup_carries_its_own_error_among_threads() -> None:
+    """Offline, four threads make host lookups that fail while four make ones that succeed:
+    each failure raises socket.herror with the error it has alone, each success succeeds.
+    The error comes back from the C call that failed (h_errno is one global for the whole
+    process on macOS and OpenBSD, so reading it later could give another lookup's)."""
+    r = run_offline(HOST_ERRORS)
+    for code, text in r["alone"]:
+        assert code in (1, 2, 3, 4), r  # HOST_NOT_FOUND, TRY_AGAIN, NO_RECOVERY, NO_DATA
+        assert text.startswith(("getHostByName(", "getHostByAddr(")), r
+    assert r["wrong"] == [], r
