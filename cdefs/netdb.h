@@ -7,11 +7,14 @@
  * text (inet_ntop). Nothing of the C library's storage is read after it returns, and no lock
  * is held between calls:
  *   - glibc: getservbyname_r, getservbyport_r, getprotobyname_r, gethostbyname_r and
- *     gethostbyaddr_r, with their scratch space in the second half of buf;
- *   - musl: the same, but getprotobyname (musl has no getprotobyname_r) under the mutex;
- *   - other POSIX systems (macOS, the BSDs...): the classic call under a pthread mutex taken
- *     and released inside the helper; pthread_atfork takes it around fork(), so a child
- *     never inherits a lookup half done, and releases it in the parent and the child;
+ *     gethostbyaddr_r, with their scratch space in the second half of buf, side by side
+ *     (a pthread rwlock taken shared);
+ *   - musl: the same, but getprotobyname (musl has no getprotobyname_r), one at a time;
+ *   - other POSIX systems (macOS, the BSDs...): the classic calls, one at a time (the rwlock
+ *     taken exclusive, as a mutex);
+ *   - POSIX: pthread_atfork takes the rwlock exclusive around fork(), so a child never
+ *     inherits a lookup half done (nor a lock the C library took for it), and releases it
+ *     in the parent and the child;
  *   - Windows: Winsock's calls, whose results are per thread: no lock.
  *
  * Returns the number of bytes written to buf (> 0) when found; 0 when not found (for a host,

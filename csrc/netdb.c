@@ -10,12 +10,14 @@
  *   musl                 the same _r calls, with glibc's signatures; musl has no
  *                        getprotobyname_r: getprotobyname under the mutex
  *   other POSIX systems  (macOS, the BSDs, illumos: their _r calls are missing or take other
- *                        arguments) the classic call under ns_netdb_mutex, h_errno read
- *                        before the mutex is released (a process-wide global on macOS and
- *                        OpenBSD, so only the lookup's own value)
+ *                        arguments) the classic call, one at a time under ns_netdb_rwlock
+ *                        taken exclusive, h_errno read before it is released (a process-wide
+ *                        global on macOS and OpenBSD: only this lookup's own value)
  *   Windows              Winsock's calls: their results live in per-thread storage, and a
  *                        host lookup's error is this thread's WSAGetLastError(); no lock
- * -DNS_NETDB_FORCE_MUTEX builds the mutex path on any POSIX system (to test it on Linux). */
+ * On POSIX every call runs under ns_netdb_rwlock (shared for an _r call), which fork() takes
+ * exclusive: see below. -DNS_NETDB_FORCE_MUTEX builds the classic calls, exclusive, on any
+ * POSIX system (to test that path on Linux). */
 
 struct ns_ent {
     int number;
@@ -43,41 +45,65 @@ struct ns_ent {
 #define NS_NETDB_PROTO_R 0
 #endif
 
-#if !defined(_WIN32) && !(NS_NETDB_R && NS_NETDB_PROTO_R)
-/* The one lock, taken and released inside a helper, never across a return to Python.
- * pthread_atfork: fork() takes it first (prepare), so a child never inherits a lookup half
- * done in the C library's static storage; the parent releases it, and so does the child,
- * whose only thread (the one that forked) holds it: the child's lookups work. */
+#if !defined(_WIN32)
+/* The one lock, taken and released inside a helper, never held while Python code runs.
+ * A reentrant _r call takes it shared, so threads still look up side by side; a classic call
+ * takes it exclusive, so one runs at a time and is copied out before the next. fork() takes
+ * it exclusive (pthread_atfork's prepare), so no lookup of this package is inside the C
+ * library while the process forks: a lookup's own locks in the C library (glibc's
+ * gethostbyname_r holds the lock of its resolver configuration, which glibc's fork does not
+ * reset) and its static storage are never inherited half used. Then the parent releases it,
+ * and the child re-initialises it: its copy still counts the parent's threads that were
+ * waiting for it, which the child does not have. A fork waits for the lookups already
+ * running (a DNS query: at most the resolver's timeout). */
 #include <pthread.h>
 
-static pthread_mutex_t ns_netdb_mutex = PTHREAD_MUTEX_INITIALIZER;
+#ifdef PTHREAD_RWLOCK_WRITER_NONRECURSIVE_INITIALIZER_NP
+/* glibc: a waiting fork goes before new lookups, however many threads keep starting them
+ * (safe: no thread takes the lock twice) */
+#define NS_RWLOCK_INITIALIZER PTHREAD_RWLOCK_WRITER_NONRECURSIVE_INITIALIZER_NP
+#else
+#define NS_RWLOCK_INITIALIZER PTHREAD_RWLOCK_INITIALIZER
+#endif
+static pthread_rwlock_t ns_netdb_rwlock = NS_RWLOCK_INITIALIZER;
+static const pthread_rwlock_t ns_netdb_fresh = NS_RWLOCK_INITIALIZER;
 static pthread_once_t ns_netdb_once = PTHREAD_ONCE_INIT;
 
 static void ns_netdb_prepare(void)
 {
-    (void)pthread_mutex_lock(&ns_netdb_mutex);
+    (void)pthread_rwlock_wrlock(&ns_netdb_rwlock);
 }
 
 static void ns_netdb_release(void)
 {
-    (void)pthread_mutex_unlock(&ns_netdb_mutex);
+    (void)pthread_rwlock_unlock(&ns_netdb_rwlock);
+}
+
+static void ns_netdb_child(void)
+{
+    memcpy(&ns_netdb_rwlock, &ns_netdb_fresh, sizeof(ns_netdb_rwlock));
 }
 
 static void ns_netdb_atfork(void)
 {
-    (void)pthread_atfork(ns_netdb_prepare, ns_netdb_release, ns_netdb_release);
+    (void)pthread_atfork(ns_netdb_prepare, ns_netdb_release, ns_netdb_child);
 }
 
-static void ns_netdb_lock(void)
+static void ns_netdb_lock(int exclusive)
 {
     (void)pthread_once(&ns_netdb_once, ns_netdb_atfork);
-    (void)pthread_mutex_lock(&ns_netdb_mutex);
+    if (exclusive)
+        (void)pthread_rwlock_wrlock(&ns_netdb_rwlock);
+    else
+        (void)pthread_rwlock_rdlock(&ns_netdb_rwlock);
 }
 #define ns_netdb_unlock() ns_netdb_release()
 #else
-#define ns_netdb_lock() ((void)0)
+#define ns_netdb_lock(exclusive) ((void)0)
 #define ns_netdb_unlock() ((void)0)
 #endif
+#define NS_SHARED 0         /* a reentrant call */
+#define NS_EXCLUSIVE 1      /* a call that returns static storage */
 
 /* ---- the copy: NUL-terminated strings written into the caller's buffer ---------------- */
 
@@ -185,14 +211,17 @@ static int ns_getservbyname(const char *name, const char *proto, char *buf, size
 #if NS_NETDB_R
     struct servent se, *s = NULL;
     size_t half = ns_half(buflen);
-    int r = getservbyname_r(name, proto, &se, buf + half, buflen - half, &s);
+    int r;
+    ns_netdb_lock(NS_SHARED);
+    r = getservbyname_r(name, proto, &se, buf + half, buflen - half, &s);
+    ns_netdb_unlock();
     if (r == ERANGE)
         return -1;
     return s != NULL ? ns_copy_servent(s, buf, half, ent) : 0;
 #else
     const struct servent *s;
     int r;
-    ns_netdb_lock();
+    ns_netdb_lock(NS_EXCLUSIVE);
     s = getservbyname(name, proto);
     r = s != NULL ? ns_copy_servent(s, buf, buflen, ent) : 0;
     ns_netdb_unlock();
@@ -207,14 +236,17 @@ static int ns_getservbyport(int port, const char *proto, char *buf, size_t bufle
 #if NS_NETDB_R
     struct servent se, *s = NULL;
     size_t half = ns_half(buflen);
-    int r = getservbyport_r(net, proto, &se, buf + half, buflen - half, &s);
+    int r;
+    ns_netdb_lock(NS_SHARED);
+    r = getservbyport_r(net, proto, &se, buf + half, buflen - half, &s);
+    ns_netdb_unlock();
     if (r == ERANGE)
         return -1;
     return s != NULL ? ns_copy_servent(s, buf, half, ent) : 0;
 #else
     const struct servent *s;
     int r;
-    ns_netdb_lock();
+    ns_netdb_lock(NS_EXCLUSIVE);
     s = getservbyport(net, proto);
     r = s != NULL ? ns_copy_servent(s, buf, buflen, ent) : 0;
     ns_netdb_unlock();
@@ -227,14 +259,17 @@ static int ns_getprotobyname(const char *name, char *buf, size_t buflen, struct 
 #if NS_NETDB_PROTO_R
     struct protoent pe, *p = NULL;
     size_t half = ns_half(buflen);
-    int r = getprotobyname_r(name, &pe, buf + half, buflen - half, &p);
+    int r;
+    ns_netdb_lock(NS_SHARED);
+    r = getprotobyname_r(name, &pe, buf + half, buflen - half, &p);
+    ns_netdb_unlock();
     if (r == ERANGE)
         return -1;
     return p != NULL ? ns_copy_protoent(p, buf, half, ent) : 0;
 #else
     const struct protoent *p;
     int r;
-    ns_netdb_lock();
+    ns_netdb_lock(NS_EXCLUSIVE);
     p = getprotobyname(name);
     r = p != NULL ? ns_copy_protoent(p, buf, buflen, ent) : 0;
     ns_netdb_unlock();
@@ -254,8 +289,10 @@ static int ns_gethostbyname(const char *name, char *buf, size_t buflen, struct n
 #if NS_NETDB_R
     struct hostent he, *h = NULL;
     size_t half = ns_half(buflen);
-    int herr = 0;
-    int r = gethostbyname_r(name, &he, buf + half, buflen - half, &h, &herr);
+    int herr = 0, r;
+    ns_netdb_lock(NS_SHARED);
+    r = gethostbyname_r(name, &he, buf + half, buflen - half, &h, &herr);
+    ns_netdb_unlock();
     if (r == ERANGE)
         return -1;
     if (h == NULL) {
@@ -266,7 +303,7 @@ static int ns_gethostbyname(const char *name, char *buf, size_t buflen, struct n
 #else
     const struct hostent *h;
     int r;
-    ns_netdb_lock();
+    ns_netdb_lock(NS_EXCLUSIVE);
     h = gethostbyname(name);
     if (h != NULL) {
         r = ns_copy_hostent(h, buf, buflen, ent);
@@ -285,9 +322,10 @@ static int ns_gethostbyaddr(const void *addr, int len, int family, char *buf, si
 #if NS_NETDB_R
     struct hostent he, *h = NULL;
     size_t half = ns_half(buflen);
-    int herr = 0;
-    int r = gethostbyaddr_r(addr, (socklen_t)len, family, &he, buf + half, buflen - half, &h,
-                            &herr);
+    int herr = 0, r;
+    ns_netdb_lock(NS_SHARED);
+    r = gethostbyaddr_r(addr, (socklen_t)len, family, &he, buf + half, buflen - half, &h, &herr);
+    ns_netdb_unlock();
     if (r == ERANGE)
         return -1;
     if (h == NULL) {
@@ -298,7 +336,7 @@ static int ns_gethostbyaddr(const void *addr, int len, int family, char *buf, si
 #else
     const struct hostent *h;
     int r;
-    ns_netdb_lock();
+    ns_netdb_lock(NS_EXCLUSIVE);
     h = gethostbyaddr((const char *)addr, len, family);  /* Winsock: const char * */
     if (h != NULL) {
         r = ns_copy_hostent(h, buf, buflen, ent);
