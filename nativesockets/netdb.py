@@ -4,12 +4,12 @@
 them: each lookup is one C helper (csrc/netdb.c) that makes the call and copies the entry into
 a buffer this call owns before it returns. The helper uses the reentrant ``_r`` call where the
 C library has one (glibc; musl, but for protocols), else the classic call under a C mutex it
-takes and releases itself (and that ``fork()`` takes and releases around the fork, so a child's
-lookups work); Winsock's calls keep their results per thread. So a fork while another thread
-is in a lookup, or a signal handler that makes a lookup while its own thread is in one, cannot
-deadlock, and threads never see each other's results. A failed host lookup's error is taken
-in the same C call (never read later from ``h_errno``, a process-wide global on macOS and
-OpenBSD).
+takes and releases itself; on POSIX, ``fork()`` waits for the lookups in progress
+(``pthread_atfork``), so a child inherits none half done and its lookups work. Winsock's calls
+keep their results per thread. So a fork while another thread is in a lookup, or a signal
+handler that makes a lookup while its own thread is in one, cannot deadlock, and threads never
+see each other's results. A failed host lookup's error is taken in the same C call (never read
+later from ``h_errno``, a process-wide global on macOS and OpenBSD).
 """
 
 from __future__ import annotations
