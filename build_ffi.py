@@ -1,7 +1,8 @@
 """Compile nativesockets._native with cffi in API mode.
 
-The declarations are cdefs/<platform>.h plus cdefs/shim.h and cdefs/batch.h; the C source is
-csrc/<platform>.c followed by csrc/common.c. The platform is "posix" or "winsock", chosen
+The declarations are cdefs/<platform>.h plus the shared cdefs/shim.h, cdefs/batch.h and
+cdefs/netdb.h; the C source is csrc/<platform>.c followed by the shared csrc/common.c and
+csrc/netdb.c. The platform is "posix" or "winsock", chosen
 from the host or forced with NATIVESOCKETS_PLATFORM (for cross-builds).
 """
 
@@ -23,14 +24,13 @@ DEFINES = {
 }[PLATFORM]
 
 ffi = FFI()
-ffi.cdef((HERE / "cdefs" / f"{PLATFORM}.h").read_text())
-ffi.cdef((HERE / "cdefs" / "shim.h").read_text())
-ffi.cdef((HERE / "cdefs" / "batch.h").read_text())
+for header in (f"{PLATFORM}.h", "shim.h", "batch.h", "netdb.h"):
+    ffi.cdef((HERE / "cdefs" / header).read_text())
 ffi.set_source(
     "nativesockets._native",
     "".join(
         f'#line 1 "csrc/{name}"\n' + (HERE / "csrc" / name).read_text()
-        for name in (f"{PLATFORM}.c", "common.c")
+        for name in (f"{PLATFORM}.c", "common.c", "netdb.c")
     ),
     libraries=LIBRARIES,
     define_macros=DEFINES,

@@ -28,7 +28,6 @@ int ns_getname(ns_handle s, int peer, struct ns_name *out);
 int ns_format(const struct sockaddr *sa, socklen_t len, int strip_mapped, struct ns_name *out);
 int ns_sockport(ns_handle s);
 int ns_sockfamily(ns_handle s);
-int ns_h_errno(void);      /* h_errno of this thread's last host lookup */
 long long ns_getsockopt_int(ns_handle s, int level, int optname);
 int ns_setsockopt_int(ns_handle s, int level, int optname, int value);
 /* -2, before any system call: a handle below low (Python passes 2, then 0: see posix.c) */

@@ -232,11 +232,6 @@ static int ns_poll(ns_handle *handles, int n, int for_write, int timeout_ms, ns_
     return r;
 }
 
-static int ns_h_errno(void)
-{
-    return h_errno;
-}
-
 /* fcntl(2) for the commands whose third argument is an int (or none): their result, or -1
    with errno set. Any other command (F_GETLK and the other lock commands take a pointer)
    gives NS_FCNTL_NOT_INT before any system call. */

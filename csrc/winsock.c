@@ -319,12 +319,6 @@ static long long ns_recvfrom(ns_handle s, void *buf, size_t len, int flags, stru
     return (long long)r | ((long long)alen << 32);
 }
 
-/* The host lookups report through WSAGetLastError (WSAHOST_NOT_FOUND...), not h_errno. */
-static int ns_h_errno(void)
-{
-    return WSAGetLastError();
-}
-
 /* Windows has no hstrerror: the system's text for a WSA code, without its line end. */
 static const char *hstrerror(int code)
 {

@@ -3,9 +3,9 @@
 At run time the module holds two objects only: ``ffi`` and ``lib``. Every class below exists
 for type checkers alone: import them under ``typing.TYPE_CHECKING``, never at run time.
 
-``lib`` is typed name for name from cdefs/posix.h (on Windows cdefs/winsock.h), cdefs/shim.h
-and cdefs/batch.h; names of one platform only are under ``if sys.platform == "win32":``.
-Constants are ``int``,
+``lib`` is typed name for name from cdefs/posix.h (on Windows cdefs/winsock.h), cdefs/shim.h,
+cdefs/batch.h and cdefs/netdb.h; names of one platform only are under
+``if sys.platform == "win32":``. Constants are ``int``,
 functions take ``int`` for C integers and ``bytes`` or a cdata for pointers, as cffi does.
 The cdata classes mirror the C declarations: a struct class types both the struct and a
 pointer to it (cffi reads a field through either the same way), so a misspelt field is a
@@ -183,6 +183,17 @@ class Protoent(CData):
     p_proto: int
 
 @final
+class NsEnt(CData):
+    """``struct ns_ent`` (cdefs/netdb.h): what a database lookup found, beside its strings."""
+
+    number: int
+    family: int
+    length: int
+    aliases: int
+    addrs: int
+    error: int
+
+@final
 class NsName(CData):
     """``struct ns_name`` (cdefs/shim.h): an address as text."""
 
@@ -224,6 +235,8 @@ class FFI:
     def new(self, cdecl: Literal["struct addrinfo **"], init: object = ...) -> AddrinfoPP: ...
     @overload
     def new(self, cdecl: Literal["struct ns_name *"], init: object = ...) -> NsName: ...
+    @overload
+    def new(self, cdecl: Literal["struct ns_ent *"], init: object = ...) -> NsEnt: ...
     @overload
     def new(self, cdecl: str, init: object = ...) -> _CData: ...
     @overload
@@ -273,7 +286,8 @@ class FFI:
 
 @final
 class Lib:
-    """The compiled module's ``lib``: cdefs/posix.h or cdefs/winsock.h, shim.h, batch.h."""
+    """The compiled module's ``lib``: cdefs/posix.h or cdefs/winsock.h, shim.h, batch.h,
+    netdb.h."""
 
     # Domain, SockType, Protocol
     AF_UNSPEC: Final[int]
@@ -435,7 +449,6 @@ class Lib:
     def ns_format(self, sa: CData, length: int, strip_mapped: int, out: NsName, /) -> int: ...
     def ns_sockport(self, s: int, /) -> int: ...
     def ns_sockfamily(self, s: int, /) -> int: ...
-    def ns_h_errno(self) -> int: ...
     def ns_getsockopt_int(self, s: int, level: int, optname: int, /) -> int: ...
     def ns_setsockopt_int(self, s: int, level: int, optname: int, value: int, /) -> int: ...
     def ns_poll(
@@ -456,6 +469,19 @@ class Lib:
     def ns_blocking(self, s: int, /) -> int: ...
     def ns_nonblocking(self, s: int, /) -> int: ...
     def ns_recvfrom(self, s: int, buf: CData, length: int, flags: int, sa: CData, /) -> int: ...
+
+    # cdefs/netdb.h (csrc/netdb.c)
+    def ns_getservbyname(
+        self, name: bytes, proto: bytes, buf: CharArray, buflen: int, ent: NsEnt, /
+    ) -> int: ...
+    def ns_getservbyport(
+        self, port: int, proto: bytes, buf: CharArray, buflen: int, ent: NsEnt, /
+    ) -> int: ...
+    def ns_getprotobyname(self, name: bytes, buf: CharArray, buflen: int, ent: NsEnt, /) -> int: ...
+    def ns_gethostbyname(self, name: bytes, buf: CharArray, buflen: int, ent: NsEnt, /) -> int: ...
+    def ns_gethostbyaddr(
+        self, addr: CData, length: int, family: int, buf: CharArray, buflen: int, ent: NsEnt, /
+    ) -> int: ...
 
     # cdefs/batch.h (csrc/posix.c, csrc/winsock.c)
     def ns_send_many(

@@ -130,6 +130,7 @@ TABLE: list[tuple[str, tuple[Any, ...], type[Exception], str]] = [
     ("getProtoByName", ("a\0",), ValueError, r"name must not contain NUL bytes"),
     ("getHostByName", (None,), TypeError, r"name must be str or bytes, not NoneType"),
     ("getHostByAddr", (None,), TypeError, r"ip must be str or bytes, not NoneType"),
+    ("getHostByAddr", ("x",), ValueError, r"ip must be IPv4 or IPv6 text such as '127.0.0.1'"),
     ("inet_ntoa", ("x",), TypeError, r"in_addr must be an int, not str"),
     ("inet_ntoa", (-1,), ValueError, r"in_addr out of range \[0, 4294967295\]: -1"),
     ("toInt", ("x",), TypeError, r"value must be a Domain, SockType or Protocol, not str"),

@@ -281,9 +281,10 @@ EXPECTED_DIFFERENCES: dict[str, Expected] = {
     "recv_length_beyond_buffer": Expected(19, not_on_nim(err("ValueError"))),
 }
 
-# Rows 12 (the lock), 13 (PEP 475) and 15 (setBlocking's system call; the "setBlocking" case
-# shows the same result) have no single-threaded difference to observe here: the thread and
-# signal tests prove them.
+# Rows 12 (the database lookups' copy in one C call), 13 (PEP 475) and 15 (setBlocking's
+# system call; the "setBlocking" case shows the same result) have no single-threaded difference
+# to observe here: the thread, fork and signal tests (tests/test_threads.py,
+# tests/test_netdb_safety.py, tests/test_signals.py) prove them.
 
 # ---------------------------------------------------------------------------------------------
 # running both sides
