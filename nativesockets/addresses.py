@@ -14,6 +14,9 @@ from nativesockets.types import Domain, Port, Protocol, SockType
 _STORAGE = ffi.sizeof("struct sockaddr_storage")
 _SUN_PATH_OFFSET = ffi.offsetof("struct sockaddr_un", "sun_path")
 Sockaddr_un_path_length: int = lib.NS_SUN_PATH_LENGTH
+_SIZE_IN = ffi.sizeof("struct sockaddr_in")
+_SIZE_IN6 = ffi.sizeof("struct sockaddr_in6")
+_init = lib.ns_sockaddr_init  # the family, and the length byte where sockaddrs have one
 INADDR_ANY: int = lib.INADDR_ANY
 
 PathArg = Union[str, bytes, "os.PathLike[str]", "os.PathLike[bytes]"]
@@ -134,10 +137,10 @@ class Sockaddr_in(SockAddr):
     def __init__(self, address: str | bytes = "0.0.0.0", port: int = 0) -> None:
         super().__init__()
         sin = ffi.cast("struct sockaddr_in *", self._mem)
-        sin.sin_family = lib.AF_INET
+        _init(self._sa, lib.AF_INET, _SIZE_IN)  # the family, and sin_len on macOS and the BSDs
         sin.sin_port = lib.htons(Port(port))
         _pton(lib.AF_INET, address, ffi.addressof(sin.sin_addr))
-        self._len = ffi.sizeof("struct sockaddr_in")
+        self._len = _SIZE_IN
 
     @property
     def sin_addr(self) -> int:
@@ -174,12 +177,12 @@ class Sockaddr_in6(SockAddr):
     ) -> None:
         super().__init__()
         sin6 = ffi.cast("struct sockaddr_in6 *", self._mem)
-        sin6.sin6_family = lib.AF_INET6
+        _init(self._sa, lib.AF_INET6, _SIZE_IN6)  # the family, and sin6_len on the BSDs
         sin6.sin6_port = lib.htons(Port(port))
         sin6.sin6_flowinfo = lib.htonl(c_int(flowinfo, "flowinfo", 0, 2**32 - 1))
         sin6.sin6_scope_id = c_int(scope_id, "scope_id", 0, 2**32 - 1)
         _pton(lib.AF_INET6, address, ffi.addressof(sin6.sin6_addr))
-        self._len = ffi.sizeof("struct sockaddr_in6")
+        self._len = _SIZE_IN6
 
     @property
     def sin6_addr(self) -> bytes:
@@ -210,9 +213,9 @@ class Sockaddr_un(SockAddr):
                 f"{Sockaddr_un_path_length - 1}: {path!r}"
             )
         sun = ffi.cast("struct sockaddr_un *", self._mem)
-        sun.sun_family = lib.AF_UNIX
-        ffi.memmove(sun.sun_path, data, len(data))
         self._len = _SUN_PATH_OFFSET + len(data) + 1
+        _init(self._sa, lib.AF_UNIX, self._len)  # the family, and sun_len on the BSDs
+        ffi.memmove(sun.sun_path, data, len(data))
 
 
 def makeUnixAddr(path: PathArg) -> Sockaddr_un:
@@ -386,7 +389,7 @@ def freeAddrInfo(ai: AddrInfo) -> None:
 
 freeaddrinfo = freeAddrInfo
 
-_freeaddrinfo, _gc = lib.freeaddrinfo, ffi.gc
+_freeaddrinfo, _gc = lib.ns_freeaddrinfo, ffi.gc  # freeaddrinfo, or C's copy (NetBSD, OpenBSD)
 _LIST_SIZE = 2 * (ffi.sizeof("struct addrinfo") + _STORAGE)  # a list of a node or two
 _ns_getaddrinfo = lib.ns_getaddrinfo
 _FAMILIES = {int(d): int(d) for d in Domain}
