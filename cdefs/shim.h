@@ -14,7 +14,7 @@
 #define NS_HAS_SO_NOSIGPIPE ... /* Apple: SO_NOSIGPIPE, set on every socket ns_socket and
                                    ns_accept make */
 #define NS_HAS_AI_V4MAPPED ...  /* 0 where ns_getaddrinfo maps IPv4 answers itself
-                                   (NetBSD, OpenBSD) */
+                                   (FreeBSD, NetBSD, OpenBSD) */
 #define NS_HAS_SA_LEN ...       /* sockaddrs start with a length byte (macOS, the BSDs) */
 #define NS_HAS_ABSTRACT_UNIX ...  /* Linux: a sun_path starting with NUL is an abstract name */
 

@@ -154,7 +154,7 @@ static int ns_gai_not_found(int code)
 /* getaddrinfo with Nim's hints: AI_V4MAPPED for AF_INET6, no service for SOCK_RAW, else
  * the port in decimal (written here: snprintf costs more than the numeric lookup).
  *
- * emulate: AI_V4MAPPED done here, for systems without it (NetBSD, OpenBSD): for AF_INET6,
+ * emulate: AI_V4MAPPED done here, where the system does not map (the BSDs): for AF_INET6,
  * the IPv6 answers, or when there are none the IPv4 answers mapped to IPv6, as glibc's
  * AI_V4MAPPED gives them; the list is then a copy (ns_copy_addrinfo), for every family. */
 static struct addrinfo *ns_lookup(const char *host, int port, int family, int socktype,

@@ -55,12 +55,15 @@ typedef int ns_handle;
 #endif
 #endif
 
-/* AI_V4MAPPED: NetBSD and OpenBSD have none (their getaddrinfo never maps); there
- * ns_getaddrinfo maps IPv4 answers itself (ns_lookup, csrc/common.c). */
-#ifdef AI_V4MAPPED
+/* AI_V4MAPPED: NetBSD and OpenBSD have none (their getaddrinfo never maps); FreeBSD, Android
+ * and Haiku define it without mapping (FreeBSD PR 198092; Nim's getAddrInfo leaves it out
+ * on all five). There ns_getaddrinfo maps IPv4 answers itself (ns_lookup, csrc/common.c). */
+#if defined(AI_V4MAPPED) && !defined(__FreeBSD__) && !defined(__ANDROID__) && !defined(__HAIKU__)
 #define NS_HAS_AI_V4MAPPED 1
 #else
 #define NS_HAS_AI_V4MAPPED 0
+#endif
+#ifndef AI_V4MAPPED
 #define AI_V4MAPPED 0
 #endif
 

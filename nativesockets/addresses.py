@@ -124,10 +124,14 @@ def _pton(family: int, address: object, dest: Any) -> None:
 class Sockaddr_in(SockAddr):
     """An IPv4 address (``struct sockaddr_in``); fields in network byte order as in C.
 
-    POSIX: ``inet_pton(3)`` parses ``address``. Windows: ``inet_pton``.
+    POSIX: ``inet_pton(3)`` parses ``address``; on macOS and the BSDs ``sin_len`` is set too
+    (16), so the address equals the kernel's byte for byte. Windows: ``inet_pton``.
 
     Raises ValueError if ``address`` is not IPv4 text or ``port`` is outside 0..65535;
     TypeError for an argument of another type.
+
+    Differs from Nim: ``sin_len`` is set where there is one (README, Differences from Nim,
+    row 23).
     """
 
     __slots__ = ()
@@ -156,10 +160,14 @@ class Sockaddr_in(SockAddr):
 class Sockaddr_in6(SockAddr):
     """An IPv6 address (``struct sockaddr_in6``); fields in network byte order as in C.
 
-    POSIX: ``inet_pton(3)`` parses ``address``. Windows: ``inet_pton``.
+    POSIX: ``inet_pton(3)`` parses ``address``; on macOS and the BSDs ``sin6_len`` is set too
+    (28). Windows: ``inet_pton``.
 
     Raises ValueError if ``address`` is not IPv6 text, or ``port``, ``flowinfo`` or
     ``scope_id`` is out of range; TypeError for an argument of another type.
+
+    Differs from Nim: ``sin6_len`` is set where there is one (README, Differences from Nim,
+    row 23).
     """
 
     __slots__ = ()
@@ -193,11 +201,13 @@ class Sockaddr_in6(SockAddr):
 class Sockaddr_un(SockAddr):
     """A Unix-domain address (``struct sockaddr_un``) for a filesystem path: no system call.
 
-    The path must be shorter than ``Sockaddr_un_path_length`` bytes and hold no NUL: else
-    ValueError; TypeError if it is not a str, bytes or path-like object.
+    The path must be shorter than ``Sockaddr_un_path_length`` bytes (108 on Linux, illumos
+    and Windows, 104 on macOS and the BSDs) and hold no NUL: else ValueError; TypeError if it
+    is not a str, bytes or path-like object. On macOS and the BSDs ``sun_len`` is set to the
+    address's length, as the kernel returns it.
 
     Differs from Nim: a NUL byte raises (Nim truncates the path there); there on Windows too
-    (``afunix.h``) (README, Differences from Nim, rows 17 and 20).
+    (``afunix.h``); ``sun_len`` is set (README, Differences from Nim, rows 17, 20 and 23).
     """
 
     __slots__ = ()
@@ -224,8 +234,9 @@ def makeUnixAddr(path: PathArg) -> Sockaddr_un:
     Raises ValueError if ``path`` is too long or holds a NUL byte; TypeError if it is not a
     str, bytes or path-like object.
 
-    Differs from Nim: a NUL byte raises (Nim truncates the path there); there on Windows too
-    (README, Differences from Nim, rows 17 and 20).
+    Differs from Nim: a NUL byte raises (Nim truncates the path there); there on Windows too;
+    ``sun_len`` is set on macOS and the BSDs (README, Differences from Nim, rows 17, 20 and
+    23).
     """
     return Sockaddr_un(path)
 
@@ -249,7 +260,8 @@ def name_text(name: Any) -> str:
 
 def getAddrString(sockAddr: SockAddr, strAddress: bytearray | None = None) -> str | None:
     """The text of the address in ``sockAddr``: dotted quad, IPv6 text (an IPv4-mapped one as
-    the IPv4 text, as Nim does), or the Unix path.
+    the IPv4 text, as Nim does), or the Unix path (up to its first NUL: "" for an unnamed
+    socket; on Linux a ``sun_path`` starting with NUL is an abstract name, given whole).
 
     POSIX: ``inet_ntop(3)``. Windows: ``inet_ntop``.
 
@@ -389,7 +401,7 @@ def freeAddrInfo(ai: AddrInfo) -> None:
 
 freeaddrinfo = freeAddrInfo
 
-_freeaddrinfo, _gc = lib.ns_freeaddrinfo, ffi.gc  # freeaddrinfo, or C's copy (NetBSD, OpenBSD)
+_freeaddrinfo, _gc = lib.ns_freeaddrinfo, ffi.gc  # freeaddrinfo, or C's copy (the BSDs)
 _LIST_SIZE = 2 * (ffi.sizeof("struct addrinfo") + _STORAGE)  # a list of a node or two
 _ns_getaddrinfo = lib.ns_getaddrinfo
 _FAMILIES = {int(d): int(d) for d in Domain}
@@ -423,7 +435,9 @@ def getAddrInfo(
     """Resolve ``address`` and ``port``. Returns the owning ``AddrInfo``.
 
     POSIX: ``getaddrinfo(3)``. Windows: ``getaddrinfo``. For AF_INET6 the hints ask for
-    AI_V4MAPPED, as Nim does; SOCK_RAW passes no service.
+    AI_V4MAPPED, as Nim does; SOCK_RAW passes no service. Where the system does not map
+    (FreeBSD, NetBSD, OpenBSD) the mapping is done here: an AF_INET6 lookup with no IPv6
+    answer gives the IPv4 ones as ``::ffff:a.b.c.d``, as on Linux and macOS.
 
     A failed lookup raises ``socket.gaierror`` (an OSError) whose errno is the ``EAI_*`` code
     (a WSA code on Windows) and whose text is ``gai_strerror``'s; ``EAI_SYSTEM`` raises
@@ -431,7 +445,8 @@ def getAddrInfo(
     outside 0..65535, an unknown domain, type or protocol).
 
     Differs from Nim: ``socket.gaierror`` with the ``EAI_*`` code, not OSError with a stale
-    errno; SOCK_RAW passes a NULL service, not "" (README, Differences from Nim, row 7).
+    errno; SOCK_RAW passes a NULL service, not ""; IPv4 answers are mapped on the BSDs too
+    (README, Differences from Nim, rows 7 and 21).
     """
     host = address.encode("utf-8", "surrogateescape") if type(address) is str else b"\0"
     if 0 in host:  # bytes, another type, or a NUL: the full check

@@ -6,7 +6,7 @@ The tables cover: the length byte BSD-derived systems put first in every sockadd
 (NS_HAS_SA_LEN), sun_path's size, Linux's abstract Unix names (an unnamed socket elsewhere is
 a zeroed sun_path, which is no name), the names exported where the system has them
 (constants.CONDITIONAL_NAMES), SIGPIPE on a write to a closed peer, and the feature flags the
-C shim sets. The AI_V4MAPPED emulation NetBSD and OpenBSD use runs here too, against the
+C shim sets. The AI_V4MAPPED emulation FreeBSD, NetBSD and OpenBSD use runs here too, against the
 system's own AI_V4MAPPED."""
 
 from __future__ import annotations
@@ -77,7 +77,7 @@ FLAGS = {
     #          ACCEPT4 MMSG REUSEPORT NOSIGPIPE V4MAPPED SA_LEN ABSTRACT
     "linux": (1, 1, 1, 0, 1, 0, 1),
     "darwin": (0, 0, 1, 1, 1, 1, 0),  # no accept4, no mmsg; Apple's SO_NOSIGPIPE
-    "freebsd": (1, 1, 1, 0, 1, 1, 0),
+    "freebsd": (1, 1, 1, 0, 0, 1, 0),  # AI_V4MAPPED defined but not mapping: emulated
     "netbsd": (1, 1, 1, 0, 0, 1, 0),  # no AI_V4MAPPED: emulated
     "openbsd": (1, 0, 1, 0, 0, 1, 0),  # no AI_V4MAPPED: emulated; the mmsg loop
     "sunos": (1, 0, 0, 0, 1, 0, 0),  # illumos: no SO_REUSEPORT
@@ -308,7 +308,7 @@ def nodes(res: Any) -> list[tuple[int, int, int, bytes]]:
     ],
 )
 def test_the_v4mapped_emulation_gives_what_the_system_gives(host: str, family: int) -> None:
-    # NetBSD and OpenBSD run the emulation for every lookup (NS_HAS_AI_V4MAPPED == 0); here it
+    # the BSDs run the emulation for every lookup (NS_HAS_AI_V4MAPPED == 0); here it
     # runs beside the system's AI_V4MAPPED, which it must match
     args = (host.encode(), 80, int(family), int(ns.SOCK_STREAM), int(ns.IPPROTO_TCP))
     emulated = ffi.gc(lib.ns_getaddrinfo_emulated(*args), lib.ns_free_addrinfo_copy)

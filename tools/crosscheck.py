@@ -94,7 +94,7 @@ FLAGS = {
         "NS_HAS_MMSG": 1,
         "NS_HAS_SO_REUSEPORT": 1,
         "NS_HAS_SO_NOSIGPIPE": 0,  # FreeBSD has it, but MSG_NOSIGNAL too: set on Apple only
-        "NS_HAS_AI_V4MAPPED": 1,
+        "NS_HAS_AI_V4MAPPED": 0,  # defined, but getaddrinfo does not map: ns_lookup maps
         "NS_HAS_SA_LEN": 1,
         "NS_HAS_ABSTRACT_UNIX": 0,
     },
