@@ -333,7 +333,8 @@ def run(targets: list[Target], work: Path, plant: tuple[str, str, str] | None = 
         return {t: f.result() for t, f in futures.items()}
 
 
-# Mistakes that agree with every system's headers but one: each must fail exactly there.
+# Mistakes that agree with every system's headers but one: each must fail exactly there (the
+# targets of that system, or the ones listed). The third compiles everywhere: the link fails.
 PLANTS = [
     (
         "accept4 declared as if every system had it (macOS has none)",
@@ -355,6 +356,16 @@ PLANTS = [
         "linux",
         "arm-linux-musleabihf",
     ),
+    (
+        "arc4random called: in the BSDs' and Apple's libc, not in musl's or glibc 2.17's (link)",
+        (
+            "csrc/posix.c",
+            "    return 0;   /* nothing to start on POSIX */",
+            "    extern unsigned int arc4random(void);\n    return (int)(arc4random() & 0);",
+        ),
+        "linux",
+        None,
+    ),
 ]
 
 
@@ -364,7 +375,9 @@ def self_test(targets: list[Target], work: Path) -> bool:
         results = run(targets, work / f"plant-{PLANTS.index((what, plant, system, only))}", plant)
         failed = {t.triple for t, problems in results.items() if problems}
         expected = {
-            t.triple for t in targets if t.system == system and (only is None or t.triple == only)
+            t.triple
+            for t in targets
+            if t.system == system and (only is None or t.triple in only.split())
         }
         verdict = "ok" if failed == expected else "WRONG"
         ok &= failed == expected
