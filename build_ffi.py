@@ -16,7 +16,9 @@ HERE = Path(__file__).resolve().parent
 PLATFORM = os.environ.get("NATIVESOCKETS_PLATFORM") or (
     "winsock" if sys.platform == "win32" else "posix"
 )
-LIBRARIES = {"posix": [], "winsock": ["ws2_32"]}[PLATFORM]
+# illumos (and Solaris) keep the socket calls in libsocket and the resolver in libnsl.
+SUNOS = sys.platform.startswith("sunos")
+LIBRARIES = {"posix": ["socket", "nsl"] if SUNOS else [], "winsock": ["ws2_32"]}[PLATFORM]
 # Winsock: no winsock.h (v1) from windows.h; MSVC quiet about gethostbyname and kin.
 DEFINES = {
     "posix": [],

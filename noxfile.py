@@ -29,6 +29,7 @@ nox.options.sessions = [
     "dist",
     "docs",
     "bench",
+    "crosscheck",
 ]
 
 
@@ -108,3 +109,13 @@ def bench(session: nox.Session) -> None:
     """Each workload through nativesockets and the stdlib in one run; ratios ours/stdlib."""
     session.install(".")
     session.run("python", "benchmarks/run.py", *session.posargs)
+
+
+@nox.session(python="3.11")
+def crosscheck(session: nox.Session) -> None:
+    """The POSIX build compiled and linked for macOS, FreeBSD, NetBSD, OpenBSD, musl and glibc
+    (zig cc from PyPI's ziglang, pinned), planted mistakes that must fail on one system; then
+    the C shim run on musl (musl-gcc, under unshare -n)."""
+    session.install("cffi==2.1.1", "ziglang==0.17.1")
+    session.run("python", "tools/crosscheck.py", "--self-test", *session.posargs)
+    session.run("bash", "tools/musl/run.sh", external=True)

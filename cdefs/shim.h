@@ -8,6 +8,15 @@
 #define NS_SUN_PATH_LENGTH ...  /* Sockaddr_un_path_length; 0 without AF_UNIX */
 #define NS_HAS_ACCEPT4 ...      /* 1 where accept4/SOCK_CLOEXEC make CLOEXEC atomic */
 #define NS_WINDOWS ...          /* 1 with Winsock (csrc/winsock.c), 0 on POSIX */
+/* What the system has (feature tests in csrc/posix.c; csrc/winsock.c gives Windows' values).
+ * nativesockets/constants.py exports a flag's names only where it is 1. */
+#define NS_HAS_SO_REUSEPORT ... /* SO_REUSEPORT exists (not on illumos) */
+#define NS_HAS_SO_NOSIGPIPE ... /* Apple: SO_NOSIGPIPE, set on every socket ns_socket and
+                                   ns_accept make */
+#define NS_HAS_AI_V4MAPPED ...  /* 0 where ns_getaddrinfo maps IPv4 answers itself
+                                   (FreeBSD, NetBSD, OpenBSD) */
+#define NS_HAS_SA_LEN ...       /* sockaddrs start with a length byte (macOS, the BSDs) */
+#define NS_HAS_ABSTRACT_UNIX ...  /* Linux: a sun_path starting with NUL is an abstract name */
 #define NS_HAS_AUTOBIND ...     /* 1 where binding an empty Unix path picks a unique name */
 
 /* An address as text: filled by ns_format, ns_getname and ns_accept.
@@ -34,12 +43,22 @@ int ns_setsockopt_int(ns_handle s, int level, int optname, int value);
 int ns_poll(ns_handle *handles, int n, int for_write, int timeout_ms, ns_handle low);
 /* ns_poll for one handle, with no array: 1 ready, 0 not, -1 failure, -2 a negative handle. */
 int ns_poll1(ns_handle s, int for_write, int timeout_ms);
-/* getaddrinfo(3) with the hints as numbers, AI_V4MAPPED for AF_INET6, and the service the
+/* getaddrinfo(3) with the hints as numbers and flags, AI_V4MAPPED for AF_INET6, and the service the
  * decimal port (0..65535; NULL for SOCK_RAW). Returns the list, or NULL with the EAI_* code
  * in ns_gai_error() (per thread; with EAI_SYSTEM the system's error is the call's errno). */
 struct addrinfo *ns_getaddrinfo(const char *host, int port, int family, int socktype,
                                 int protocol, int flags);   /* host NULL: no host */
 int ns_gai_error(void);
+/* Frees a list ns_getaddrinfo returned (freeaddrinfo, or this library's copy). */
+void ns_freeaddrinfo(struct addrinfo *ai);
+/* ns_getaddrinfo with AI_V4MAPPED done by this library, as where NS_HAS_AI_V4MAPPED is 0
+ * (AF_INET6: the IPv6 answers, else the IPv4 ones mapped); always a copy, on every platform
+ * so that the tests run it. Free it with ns_free_addrinfo_copy. */
+struct addrinfo *ns_getaddrinfo_emulated(const char *host, int port, int family, int socktype,
+                                         int protocol, int flags);
+void ns_free_addrinfo_copy(struct addrinfo *ai);
+/* Starts a zeroed socket address: its family and, where NS_HAS_SA_LEN, its length byte. */
+void ns_sockaddr_init(struct sockaddr *sa, int family, int len);
 /* recvfrom(2) that returns the sender's length with the count: count | addrlen << 32, or -1.
  * sa is NULL or points to a struct sockaddr_storage; addrlen is at most its size; len is
  * capped at INT_MAX (as Linux caps every read), so the count fits in 32 bits. */

@@ -2,6 +2,19 @@
  * csrc/winsock.c, which give it ns_handle, struct ns_name, ns_set_blocking,
  * NS_THREAD_LOCAL and ns_set_error (errno on POSIX, WSASetLastError on Windows). */
 
+/* Start the socket address at sa (zeroed by the caller): its family and, where sockaddrs
+ * carry one (NS_HAS_SA_LEN), its length byte, so that it equals, byte for byte, the address
+ * the kernel returns (as CPython and socket2 build them). len is the address's length. */
+static void ns_sockaddr_init(struct sockaddr *sa, int family, int len)
+{
+#if NS_HAS_SA_LEN
+    sa->sa_len = (unsigned char)(len > 255 ? 255 : len);
+#else
+    (void)len;
+#endif
+    sa->sa_family = family;
+}
+
 /* ns_set_blocking(s, 1) and (s, 0) with one argument, which cffi passes faster. */
 static int ns_blocking(ns_handle s)
 {
@@ -13,8 +26,8 @@ static int ns_nonblocking(ns_handle s)
     return ns_set_blocking(s, 0);
 }
 
-/* An IPv4, IPv6 or Unix address as text and port; Unix: the path's bytes (an abstract
- * name's too, from its leading NUL), in out->len bytes. */
+/* An IPv4, IPv6 or Unix address as text and port; Unix: the path's bytes, in out->len bytes
+ * (on Linux an abstract name's too, from its leading NUL: NS_HAS_ABSTRACT_UNIX). */
 static int ns_format(const struct sockaddr *sa, socklen_t len, int strip_mapped,
                      struct ns_name *out)
 {
@@ -40,8 +53,10 @@ static int ns_format(const struct sockaddr *sa, socklen_t len, int strip_mapped,
             n = (size_t)len - off;
             if (n > sizeof(a->sun_path))
                 n = sizeof(a->sun_path);
+#if NS_HAS_ABSTRACT_UNIX
             if (a->sun_path[0] != '\0')        /* a path: stop at its NUL */
-                n = strnlen(a->sun_path, n);   /* else an abstract name */
+#endif
+                n = strnlen(a->sun_path, n);   /* else (Linux) an abstract name */
         }
         memcpy(out->text, a->sun_path, n);
         out->len = (int)n;
@@ -56,32 +71,155 @@ static int ns_format(const struct sockaddr *sa, socklen_t len, int strip_mapped,
 
 static NS_THREAD_LOCAL int ns_gai_code;
 
-/* getaddrinfo with Nim's hints (AI_V4MAPPED for AF_INET6) and the caller's flags, no
- * service for SOCK_RAW, else the port in decimal (written here: snprintf costs more than
- * the numeric lookup). host may be NULL (with AI_PASSIVE: the wildcard address). */
-static struct addrinfo *ns_getaddrinfo(const char *host, int port, int family, int socktype,
-                                       int protocol, int flags)
+/* A node of a list this library made (ns_lookup with emulate): the node and its address in one
+ * block. ns_free_addrinfo_copy frees such lists; the system's freeaddrinfo must never see one. */
+struct ns_ai_copy {
+    struct addrinfo ai;
+    struct sockaddr_storage addr;
+};
+
+static void ns_free_addrinfo_copy(struct addrinfo *ai)
 {
-    struct addrinfo hints, *res = NULL;
+    while (ai) {
+        struct addrinfo *next = ai->ai_next;
+        free(ai->ai_canonname);
+        free(ai);
+        ai = next;
+    }
+}
+
+/* A copy of the system's list src in this library's memory, each IPv4 address as the
+ * IPv4-mapped IPv6 address (::ffff:a.b.c.d) when map4 is set. NULL if out of memory. */
+static struct addrinfo *ns_copy_addrinfo(const struct addrinfo *src, int map4)
+{
+    struct addrinfo *head = NULL, **tail = &head;
+    for (; src; src = src->ai_next) {
+        struct ns_ai_copy *c = calloc(1, sizeof(*c));
+        if (!c) {
+            ns_free_addrinfo_copy(head);
+            return NULL;
+        }
+        c->ai = *src;
+        c->ai.ai_next = NULL;
+        c->ai.ai_canonname = NULL;
+        c->ai.ai_addr = (struct sockaddr *)&c->addr;
+        if (map4 && src->ai_family == AF_INET &&
+            (size_t)src->ai_addrlen >= sizeof(struct sockaddr_in)) {
+            const struct sockaddr_in *in = (const struct sockaddr_in *)src->ai_addr;
+            struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&c->addr;
+            ns_sockaddr_init((struct sockaddr *)in6, AF_INET6, (int)sizeof(*in6));
+            in6->sin6_port = in->sin_port;
+            in6->sin6_addr.s6_addr[10] = 0xff;
+            in6->sin6_addr.s6_addr[11] = 0xff;
+            memcpy(&in6->sin6_addr.s6_addr[12], &in->sin_addr, 4);
+            c->ai.ai_family = AF_INET6;
+            c->ai.ai_addrlen = sizeof(*in6);
+        } else {
+            if ((size_t)c->ai.ai_addrlen > sizeof(c->addr))
+                c->ai.ai_addrlen = sizeof(c->addr);
+            if (src->ai_addr)
+                memcpy(&c->addr, src->ai_addr, (size_t)c->ai.ai_addrlen);
+        }
+        if (src->ai_canonname) {
+            size_t n = strlen(src->ai_canonname) + 1;
+            if (!(c->ai.ai_canonname = malloc(n))) {
+                free(c);
+                ns_free_addrinfo_copy(head);
+                return NULL;
+            }
+            memcpy(c->ai.ai_canonname, src->ai_canonname, n);
+        }
+        *tail = &c->ai;
+        tail = &c->ai.ai_next;
+    }
+    return head;
+}
+
+/* Whether getaddrinfo's code says the name has no address of the family asked for. */
+static int ns_gai_not_found(int code)
+{
+    if (code == EAI_NONAME)
+        return 1;
+#ifdef EAI_NODATA
+    if (code == EAI_NODATA)
+        return 1;
+#endif
+#ifdef EAI_ADDRFAMILY
+    if (code == EAI_ADDRFAMILY)
+        return 1;
+#endif
+    return 0;
+}
+
+/* getaddrinfo with Nim's hints (AI_V4MAPPED for AF_INET6) and the caller's flags, no service
+ * for SOCK_RAW, else the port in decimal (written here: snprintf costs more than the numeric
+ * lookup). host may be NULL (with AI_PASSIVE: the wildcard address).
+ *
+ * emulate: AI_V4MAPPED done here, where the system does not map (the BSDs): for AF_INET6,
+ * the IPv6 answers, or when there are none the IPv4 answers mapped to IPv6, as glibc's
+ * AI_V4MAPPED gives them; the list is then a copy (ns_copy_addrinfo), for every family. */
+static struct addrinfo *ns_lookup(const char *host, int port, int family, int socktype,
+                                  int protocol, int flags, int emulate)
+{
+    struct addrinfo hints, *res = NULL, *copy;
     char service[8], *digit = service + sizeof(service) - 1;
+    const char *serv;
     unsigned int rest = (unsigned int)port;
-    int code;
+    int code, map4 = 0;
     memset(&hints, 0, sizeof(hints));
     hints.ai_family = family;
     hints.ai_socktype = socktype;
     hints.ai_protocol = protocol;
-    hints.ai_flags = flags | (family == AF_INET6 ? AI_V4MAPPED : 0);
+    hints.ai_flags = emulate ? flags & ~(AI_V4MAPPED | AI_ALL)
+                             : flags | (family == AF_INET6 ? AI_V4MAPPED : 0);
     *digit = '\0';
     do {
         *--digit = (char)('0' + rest % 10);
         rest /= 10;
     } while (rest && digit > service);
-    code = getaddrinfo(host, socktype == SOCK_RAW ? NULL : digit, &hints, &res);
+    serv = socktype == SOCK_RAW ? NULL : digit;
+    code = getaddrinfo(host, serv, &hints, &res);
+    if (code != 0 && emulate && family == AF_INET6 && ns_gai_not_found(code)) {
+        hints.ai_family = AF_INET;
+        if (getaddrinfo(host, serv, &hints, &res) == 0)
+            code = 0, map4 = 1;
+    }
     if (code != 0) {
         ns_gai_code = code;
         return NULL;
     }
-    return res;
+    if (!emulate)
+        return res;
+    copy = ns_copy_addrinfo(res, map4);
+    freeaddrinfo(res);
+    if (!copy)
+        ns_gai_code = EAI_MEMORY;
+    return copy;
+}
+
+static struct addrinfo *ns_getaddrinfo(const char *host, int port, int family, int socktype,
+                                       int protocol, int flags)
+{
+    return ns_lookup(host, port, family, socktype, protocol, flags, !NS_HAS_AI_V4MAPPED);
+}
+
+/* Frees what ns_getaddrinfo returned: the system's list, or where AI_V4MAPPED is emulated
+ * this library's copy. */
+static void ns_freeaddrinfo(struct addrinfo *ai)
+{
+#if NS_HAS_AI_V4MAPPED
+    freeaddrinfo(ai);
+#else
+    ns_free_addrinfo_copy(ai);
+#endif
+}
+
+/* The emulation on every platform, so that the tests run it where the system maps itself;
+ * its lists are freed with ns_free_addrinfo_copy. */
+static struct addrinfo *ns_getaddrinfo_emulated(const char *host, int port, int family,
+                                                int socktype, int protocol, int flags)
+{
+    return ns_lookup(host, port, family, socktype, protocol, flags, 1);
 }
 
 static int ns_gai_error(void)

@@ -1,4 +1,5 @@
-/* nativesockets: the procs that need C on POSIX (Linux, macOS, the BSDs).
+/* nativesockets: the procs that need C on POSIX (Linux glibc and musl, macOS, the BSDs,
+ * illumos; README, "Platforms", says which are compile-checked and which run).
  * Every function sets errno and returns -1 (or NS_INVALID_SOCKET) on failure,
  * so Python reads the error with ffi.errno, i.e. osLastError(). */
 #include <sys/types.h>
@@ -18,14 +19,72 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#ifdef __sun
+#include <sys/filio.h>          /* illumos: FIONBIO (<sys/ioctl.h> has it with BSD_COMP only) */
+#endif
 
 typedef int ns_handle;
 
 #ifndef MSG_NOSIGNAL
-#define MSG_NOSIGNAL 0          /* macOS: SO_NOSIGPIPE instead */
+#define MSG_NOSIGNAL 0          /* SDKs without it (older macOS): 0 as in Nim; SO_NOSIGPIPE */
+#endif                          /* keeps SIGPIPE away there (ns_nosigpipe) */
+
+/* ---- what the system has: feature tests, read by Python as NS_HAS_* (cdefs/shim.h) -----
+ * A name some systems lack gets a flag; where the flag is 0 the name is a placeholder that
+ * Python never exports (nativesockets/constants.py maps each flag to its names, as
+ * cryptography's cffi bindings did). tools/crosscheck.py checks each flag's value on every
+ * target it compiles for. */
+
+/* SO_REUSEPORT: illumos has none. */
+#ifdef SO_REUSEPORT
+#define NS_HAS_SO_REUSEPORT 1
+#else
+#define NS_HAS_SO_REUSEPORT 0
+#define SO_REUSEPORT (-1)
+#endif
+
+/* SO_NOSIGPIPE: Apple's way to keep a write to a closed peer from raising SIGPIPE (MSG_NOSIGNAL
+ * is 0 there in Nim, and in SDKs that lack it). ns_socket and ns_accept set it; Nim exports
+ * the name on macOS only, and so does this package. */
+#if defined(__APPLE__) && defined(SO_NOSIGPIPE)
+#define NS_HAS_SO_NOSIGPIPE 1
+#else
+#define NS_HAS_SO_NOSIGPIPE 0
+#ifndef SO_NOSIGPIPE
+#define SO_NOSIGPIPE (-1)
+#endif
+#endif
+
+/* AI_V4MAPPED: NetBSD and OpenBSD have none (their getaddrinfo never maps); FreeBSD, Android
+ * and Haiku define it without mapping (FreeBSD PR 198092; Nim's getAddrInfo leaves it out
+ * on all five). There ns_getaddrinfo maps IPv4 answers itself (ns_lookup, csrc/common.c). */
+#if defined(AI_V4MAPPED) && !defined(__FreeBSD__) && !defined(__ANDROID__) && !defined(__HAIKU__)
+#define NS_HAS_AI_V4MAPPED 1
+#else
+#define NS_HAS_AI_V4MAPPED 0
 #endif
 #ifndef AI_V4MAPPED
 #define AI_V4MAPPED 0
+#endif
+#ifndef AI_ALL                  /* OpenBSD has none either; exported where mapping is */
+#define AI_ALL 0
+#endif
+
+/* A length byte first in every sockaddr (sa_len, sin_len, sin6_len, sun_len): 4.4BSD's
+ * layout, on macOS and the BSDs. RFC 2553 (3.4) has such systems define SIN6_LEN. */
+#ifdef SIN6_LEN
+#define NS_HAS_SA_LEN 1
+#else
+#define NS_HAS_SA_LEN 0
+#endif
+
+/* Linux alone has an abstract namespace for Unix sockets (a sun_path starting with NUL): there
+ * such a name is the whole sun_path; elsewhere, as in CPython and socket2, the path ends at its
+ * first NUL, so an unnamed socket (macOS and the BSDs give a zeroed sun_path) gives "". */
+#ifdef __linux__
+#define NS_HAS_ABSTRACT_UNIX 1
+#else
+#define NS_HAS_ABSTRACT_UNIX 0
 #endif
 
 #define NS_INVALID_SOCKET (-1)
@@ -68,28 +127,53 @@ static int ns_set_inheritable(ns_handle s, int inheritable)
     return fcntl(s, F_SETFD, flags);
 }
 
-static ns_handle ns_socket(int domain, int type, int protocol, int inheritable)
+/* Apple: a write to a closed peer fails with EPIPE instead of raising SIGPIPE, which kills
+ * a process that does not ignore it (Python embedded in an application, or SIG_DFL restored).
+ * Set on every socket ns_socket and ns_accept make, as Nim's net module and socket2 do;
+ * elsewhere send(2) takes MSG_NOSIGNAL per call. */
+static int ns_nosigpipe(ns_handle s)
 {
-#if NS_HAS_ACCEPT4
-    type = inheritable ? (type & ~SOCK_CLOEXEC) : (type | SOCK_CLOEXEC);
-    return socket(domain, type, protocol);
+#if NS_HAS_SO_NOSIGPIPE
+    int on = 1;
+    return setsockopt(s, SOL_SOCKET, SO_NOSIGPIPE, &on, sizeof(on));
 #else
-    int s = socket(domain, type, protocol);
-    if (s != -1 && ns_set_inheritable(s, inheritable) == -1) {
+    (void)s;
+    return 0;
+#endif
+}
+
+/* The new handle s made ready (CLOEXEC unless inheritable where that was not atomic, and
+ * SO_NOSIGPIPE on Apple); on failure it is closed and -1 returned with errno kept. */
+static ns_handle ns_ready(ns_handle s, int inheritable)
+{
+    if (s == -1)
+        return -1;
+    if ((!NS_HAS_ACCEPT4 && ns_set_inheritable(s, inheritable) == -1) ||
+        ns_nosigpipe(s) == -1) {
         int saved = errno;
         close(s);
         errno = saved;
         return -1;
     }
     return s;
+}
+
+static ns_handle ns_socket(int domain, int type, int protocol, int inheritable)
+{
+#if NS_HAS_ACCEPT4
+    type = inheritable ? (type & ~SOCK_CLOEXEC) : (type | SOCK_CLOEXEC);
 #endif
+    return ns_ready(socket(domain, type, protocol), inheritable);
 }
 
 static int ns_close(ns_handle s)
 {
-    /* POSIX leaves the descriptor state unspecified after EINTR; Linux and
-       macOS always release it, so EINTR is success here (as in CPython). */
-    if (close(s) == -1 && errno != EINTR)
+    /* POSIX leaves the descriptor state unspecified after EINTR; Linux and macOS always
+       release it, so EINTR is success here (as in CPython). ECONNRESET (the peer reset the
+       connection) is success too, as in CPython (bpo-30319): FreeBSD has then released the
+       descriptor (it does on every error but EBADF), and an error would invite a retry
+       that closes whatever handle reused the number. */
+    if (close(s) == -1 && errno != EINTR && errno != ECONNRESET)
         return -1;
     return 0;
 }
@@ -125,15 +209,10 @@ static ns_handle ns_accept(ns_handle s, int inheritable, struct ns_name *peer,
     int c;
     memset(&ss, 0, sizeof(ss));
 #if NS_HAS_ACCEPT4
-    c = accept4(s, (struct sockaddr *)&ss, &len, inheritable ? 0 : SOCK_CLOEXEC);
+    c = ns_ready(accept4(s, (struct sockaddr *)&ss, &len, inheritable ? 0 : SOCK_CLOEXEC),
+                 inheritable);
 #else
-    c = accept(s, (struct sockaddr *)&ss, &len);
-    if (c != -1 && ns_set_inheritable(c, inheritable) == -1) {
-        int saved = errno;
-        close(c);
-        errno = saved;
-        return -1;
-    }
+    c = ns_ready(accept(s, (struct sockaddr *)&ss, &len), inheritable);
 #endif
     if (c == -1)
         return -1;

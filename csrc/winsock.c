@@ -26,6 +26,12 @@ typedef intptr_t ns_handle;
 #define NS_HANDLE_MAX INTPTR_MAX
 #define NS_SUN_PATH_LENGTH ((int)sizeof(((struct sockaddr_un *)0)->sun_path))
 #define NS_HAS_ACCEPT4 0
+/* The feature flags csrc/posix.c tests for (cdefs/shim.h), with their Windows values. */
+#define NS_HAS_SO_REUSEPORT 1       /* as SO_REUSEADDR, below */
+#define NS_HAS_SO_NOSIGPIPE 0       /* Apple's */
+#define NS_HAS_AI_V4MAPPED 1        /* ws2def.h; getaddrinfo maps */
+#define NS_HAS_SA_LEN 0             /* no length byte in Winsock's sockaddrs */
+#define NS_HAS_ABSTRACT_UNIX 0      /* a Unix path ends at its NUL, as in CPython */
 
 /* Names the package reads on every platform, with their Windows meaning. */
 #define SO_REUSEPORT SO_REUSEADDR   /* no SO_REUSEPORT on Windows: Nim's winlean maps it so */
@@ -99,7 +105,11 @@ static ns_handle ns_socket(int domain, int type, int protocol, int inheritable)
 
 static int ns_close(ns_handle s)
 {
-    return closesocket(s) == SOCKET_ERROR ? -1 : 0;
+    /* WSAECONNRESET (the peer reset the connection) is success, as in CPython (bpo-30319):
+       the handle is gone, and an error would invite a retry on a reused one. */
+    if (closesocket(s) == SOCKET_ERROR && WSAGetLastError() != WSAECONNRESET)
+        return -1;
+    return 0;
 }
 
 static int ns_set_blocking(ns_handle s, int blocking)

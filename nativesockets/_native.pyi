@@ -317,7 +317,7 @@ class Lib:
     SO_KEEPALIVE: Final[int]
     SO_OOBINLINE: Final[int]
     SO_REUSEADDR: Final[int]
-    SO_REUSEPORT: Final[int]
+    SO_REUSEPORT: Final[int]  # a placeholder where NS_HAS_SO_REUSEPORT is 0
     SO_RCVBUF: Final[int]
     SO_SNDBUF: Final[int]
     SO_TYPE: Final[int]
@@ -369,6 +369,7 @@ class Lib:
         ERROR_NETNAME_DELETED: Final[int]
     else:
         # cdefs/posix.h: flags, fcntl's commands, errno values
+        SO_NOSIGPIPE: Final[int]  # a placeholder where NS_HAS_SO_NOSIGPIPE is 0
         MSG_NOSIGNAL: Final[int]
         MSG_DONTWAIT: Final[int]
         F_GETFL: Final[int]
@@ -392,6 +393,11 @@ class Lib:
     NS_HAS_ACCEPT4: Final[int]
     NS_WINDOWS: Final[int]
     NS_HAS_AUTOBIND: Final[int]
+    NS_HAS_SO_REUSEPORT: Final[int]
+    NS_HAS_SO_NOSIGPIPE: Final[int]
+    NS_HAS_AI_V4MAPPED: Final[int]
+    NS_HAS_SA_LEN: Final[int]
+    NS_HAS_ABSTRACT_UNIX: Final[int]
     NS_HAS_MMSG: Final[int]  # cdefs/batch.h
 
     # system calls
@@ -466,6 +472,12 @@ class Lib:
         /,
     ) -> Addrinfo: ...
     def ns_gai_error(self) -> int: ...
+    def ns_freeaddrinfo(self, ai: Addrinfo, /) -> None: ...
+    def ns_getaddrinfo_emulated(
+        self, host: bytes, port: int, family: int, socktype: int, protocol: int, flags: int, /
+    ) -> Addrinfo: ...
+    def ns_free_addrinfo_copy(self, ai: Addrinfo, /) -> None: ...
+    def ns_sockaddr_init(self, sa: CData, family: int, length: int, /) -> None: ...
     def ns_blocking(self, s: int, /) -> int: ...
     def ns_nonblocking(self, s: int, /) -> int: ...
     def ns_recvfrom(self, s: int, buf: CData, length: int, flags: int, sa: CData, /) -> int: ...

@@ -14,6 +14,9 @@ from nativesockets.types import Domain, Port, Protocol, SockType
 _STORAGE = ffi.sizeof("struct sockaddr_storage")
 _SUN_PATH_OFFSET = ffi.offsetof("struct sockaddr_un", "sun_path")
 Sockaddr_un_path_length: int = lib.NS_SUN_PATH_LENGTH
+_SIZE_IN = ffi.sizeof("struct sockaddr_in")
+_SIZE_IN6 = ffi.sizeof("struct sockaddr_in6")
+_init = lib.ns_sockaddr_init  # the family, and the length byte where sockaddrs have one
 INADDR_ANY: int = lib.INADDR_ANY
 
 PathArg = Union[str, bytes, "os.PathLike[str]", "os.PathLike[bytes]"]
@@ -126,10 +129,14 @@ def _pton(family: int, address: object, dest: Any) -> None:
 class Sockaddr_in(SockAddr):
     """An IPv4 address (``struct sockaddr_in``); fields in network byte order as in C.
 
-    POSIX: ``inet_pton(3)`` parses ``address``. Windows: ``inet_pton``.
+    POSIX: ``inet_pton(3)`` parses ``address``; on macOS and the BSDs ``sin_len`` is set too
+    (16), so the address equals the kernel's byte for byte. Windows: ``inet_pton``.
 
     Raises ValueError if ``address`` is not IPv4 text or ``port`` is outside 0..65535;
     TypeError for an argument of another type.
+
+    Differs from Nim: ``sin_len`` is set where there is one (README, Differences from Nim,
+    row 23).
     """
 
     __slots__ = ()
@@ -139,10 +146,10 @@ class Sockaddr_in(SockAddr):
     def __init__(self, address: str | bytes = "0.0.0.0", port: int = 0) -> None:
         super().__init__()
         sin = ffi.cast("struct sockaddr_in *", self._mem)
-        sin.sin_family = lib.AF_INET
+        _init(self._sa, lib.AF_INET, _SIZE_IN)  # the family, and sin_len on macOS and the BSDs
         sin.sin_port = lib.htons(Port(port))
         _pton(lib.AF_INET, address, ffi.addressof(sin.sin_addr))
-        self._len = ffi.sizeof("struct sockaddr_in")
+        self._len = _SIZE_IN
 
     @property
     def sin_addr(self) -> int:
@@ -158,10 +165,14 @@ class Sockaddr_in(SockAddr):
 class Sockaddr_in6(SockAddr):
     """An IPv6 address (``struct sockaddr_in6``); fields in network byte order as in C.
 
-    POSIX: ``inet_pton(3)`` parses ``address``. Windows: ``inet_pton``.
+    POSIX: ``inet_pton(3)`` parses ``address``; on macOS and the BSDs ``sin6_len`` is set too
+    (28). Windows: ``inet_pton``.
 
     Raises ValueError if ``address`` is not IPv6 text, or ``port``, ``flowinfo`` or
     ``scope_id`` is out of range; TypeError for an argument of another type.
+
+    Differs from Nim: ``sin6_len`` is set where there is one (README, Differences from Nim,
+    row 23).
     """
 
     __slots__ = ()
@@ -181,12 +192,12 @@ class Sockaddr_in6(SockAddr):
     ) -> None:
         super().__init__()
         sin6 = ffi.cast("struct sockaddr_in6 *", self._mem)
-        sin6.sin6_family = lib.AF_INET6
+        _init(self._sa, lib.AF_INET6, _SIZE_IN6)  # the family, and sin6_len on the BSDs
         sin6.sin6_port = lib.htons(Port(port))
         sin6.sin6_flowinfo = lib.htonl(c_int(flowinfo, "flowinfo", 0, 2**32 - 1))
         sin6.sin6_scope_id = c_int(scope_id, "scope_id", 0, 2**32 - 1)
         _pton(lib.AF_INET6, address, ffi.addressof(sin6.sin6_addr))
-        self._len = ffi.sizeof("struct sockaddr_in6")
+        self._len = _SIZE_IN6
 
     @property
     def sin6_addr(self) -> bytes:
@@ -197,14 +208,16 @@ class Sockaddr_in6(SockAddr):
 class Sockaddr_un(SockAddr):
     """A Unix-domain address (``struct sockaddr_un``) for a filesystem path: no system call.
 
-    The path must be shorter than ``Sockaddr_un_path_length`` bytes and hold no NUL: else
-    ValueError; TypeError if it is not a str, bytes or path-like object. An empty path is
-    the family alone, as the stdlib's ``bind("")``: binding it makes Linux pick a unique
-    abstract name (autobind); elsewhere it raises ValueError (``NS_HAS_AUTOBIND`` is 0).
+    The path must be shorter than ``Sockaddr_un_path_length`` bytes (108 on Linux, illumos
+    and Windows, 104 on macOS and the BSDs) and hold no NUL: else ValueError; TypeError if it
+    is not a str, bytes or path-like object. On macOS and the BSDs ``sun_len`` is set to the
+    address's length, as the kernel returns it. An empty path is the family alone, as the
+    stdlib's ``bind("")``: binding it makes Linux pick a unique abstract name (autobind);
+    elsewhere it raises ValueError (``NS_HAS_AUTOBIND`` is 0).
 
     Differs from Nim: a NUL byte raises (Nim truncates the path there); there on Windows too
-    (``afunix.h``); an empty path autobinds (README, Differences from Nim, rows 17, 20 and
-    23).
+    (``afunix.h``); ``sun_len`` is set; an empty path autobinds (README, Differences from
+    Nim, rows 17, 20, 23 and 27).
     """
 
     __slots__ = ()
@@ -212,8 +225,7 @@ class Sockaddr_un(SockAddr):
 
     def __init__(self, path: PathArg) -> None:
         super().__init__()
-        ffi.cast("struct sockaddr_un *", self._mem).sun_family = lib.AF_UNIX
-        self.sun_path = path
+        self.sun_path = path  # the family, the path, the length
 
     @property
     def sun_path(self) -> bytes:
@@ -236,6 +248,7 @@ class Sockaddr_un(SockAddr):
         ffi.memmove(field, data.ljust(Sockaddr_un_path_length, b"\0"), Sockaddr_un_path_length)
         # An empty path is the family alone: bind() then picks a unique name (autobind).
         self._len = _SUN_PATH_OFFSET + len(data) + 1 if data else _SUN_PATH_OFFSET
+        _init(self._sa, lib.AF_UNIX, self._len)  # the family, and sun_len on the BSDs
 
 
 def _fspath(path: object) -> bytes:
@@ -255,7 +268,8 @@ def makeUnixAddr(path: PathArg) -> Sockaddr_un:
     platform has no autobind; TypeError if it is not a str, bytes or path-like object.
 
     Differs from Nim: a NUL byte raises (Nim truncates the path there); there on Windows too;
-    an empty path autobinds (README, Differences from Nim, rows 17, 20 and 23).
+    ``sun_len`` is set on macOS and the BSDs; an empty path autobinds (README, Differences
+    from Nim, rows 17, 20, 23 and 27).
     """
     return Sockaddr_un(path)
 
@@ -284,7 +298,8 @@ def name_text(name: Any) -> str:
 
 def getAddrString(sockAddr: SockAddr, strAddress: bytearray | None = None) -> str | None:
     """The text of the address in ``sockAddr``: dotted quad, IPv6 text (an IPv4-mapped one as
-    the IPv4 text, as Nim does), or the Unix path.
+    the IPv4 text, as Nim does), or the Unix path (up to its first NUL: "" for an unnamed
+    socket; on Linux a ``sun_path`` starting with NUL is an abstract name, given whole).
 
     POSIX: ``inet_ntop(3)``. Windows: ``inet_ntop``.
 
@@ -459,7 +474,7 @@ def freeAddrInfo(ai: AddrInfo) -> None:
 
 freeaddrinfo = freeAddrInfo
 
-_freeaddrinfo, _gc = lib.freeaddrinfo, ffi.gc
+_freeaddrinfo, _gc = lib.ns_freeaddrinfo, ffi.gc  # freeaddrinfo, or C's copy (the BSDs)
 _LIST_SIZE = 2 * (ffi.sizeof("struct addrinfo") + _STORAGE)  # a list of a node or two
 _ns_getaddrinfo = lib.ns_getaddrinfo
 _FAMILIES = {int(d): int(d) for d in Domain}
@@ -506,6 +521,9 @@ def getAddrInfo(
     else the loopback address. ``AI_CANONNAME`` fills the first node's ``ai_canonname``;
     ``AI_NUMERICHOST`` makes it a numeric lookup that never queries a name service.
     SOCK_RAW passes no service.
+    Where the system does not map (FreeBSD, NetBSD, OpenBSD) the mapping is done here: an
+    AF_INET6 lookup with no IPv6 answer gives the IPv4 ones as ``::ffff:a.b.c.d``, as on
+    Linux and macOS; ``AI_V4MAPPED`` and ``AI_ALL`` are exported only where the system maps.
 
     A failed lookup raises ``socket.gaierror`` (an OSError) whose errno is the ``EAI_*`` code
     (a WSA code on Windows) and whose text is ``gai_strerror``'s; ``EAI_SYSTEM`` raises
@@ -513,8 +531,9 @@ def getAddrInfo(
     outside 0..65535, an unknown domain, type or protocol, flags that are not a C int).
 
     Differs from Nim: ``socket.gaierror`` with the ``EAI_*`` code, not OSError with a stale
-    errno; SOCK_RAW passes a NULL service, not ""; the protocol left out is 0, not
-    IPPROTO_TCP (README, Differences from Nim, rows 7 and 22).
+    errno; SOCK_RAW passes a NULL service, not ""; IPv4 answers are mapped on the BSDs too;
+    the protocol left out is 0, not IPPROTO_TCP (README, Differences from Nim, rows 7, 21 and
+    26).
     """
     if address is None:
         host: Any = ffi.NULL

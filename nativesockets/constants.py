@@ -6,11 +6,24 @@ meaningful on Windows only). FIONBIO is this platform's ioctl request.
 As in Nim, a few names are the platform's own: on POSIX those Nim exports from its ``posix``
 import (fcntl's flags, the errno values); on Windows those it exports from ``winlean`` (the
 WSAE* codes, ERROR_NETNAME_DELETED). ``lib.NS_WINDOWS`` chooses.
+
+Names a system may lack are exported only where it has them, each behind an ``NS_HAS_*`` flag
+the C shim sets by a feature test (``CONDITIONAL_NAMES``): ``SO_REUSEPORT`` (none on illumos;
+on Windows it is ``SO_REUSEADDR``, as in Nim's winlean) and ``SO_NOSIGPIPE`` (Apple's; Nim
+exports it on macOS only), ``AI_V4MAPPED`` and ``AI_ALL`` (where the system's getaddrinfo
+maps IPv4 answers: not FreeBSD, NetBSD, OpenBSD, whose AF_INET6 lookups this library maps
+itself).
+
+Platform values that differ: ``SOMAXCONN`` is the header's (4096 in glibc 2.35 and later, 128
+in musl, older glibc, macOS and the BSDs; the kernel may cap a backlog lower or allow more).
+``MSG_NOSIGNAL`` is 0 where the system lacks it (older macOS SDKs), as Nim has it on macOS;
+there ``SO_NOSIGPIPE``, set on every socket ``createNativeSocket`` and ``accept`` make, keeps
+a write to a closed peer from raising SIGPIPE.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nativesockets._ffi import lib
 
@@ -31,7 +44,6 @@ SO_DONTROUTE: int = lib.SO_DONTROUTE
 SO_KEEPALIVE: int = lib.SO_KEEPALIVE
 SO_OOBINLINE: int = lib.SO_OOBINLINE
 SO_REUSEADDR: int = lib.SO_REUSEADDR
-SO_REUSEPORT: int = lib.SO_REUSEPORT
 SO_RCVBUF: int = lib.SO_RCVBUF
 SO_SNDBUF: int = lib.SO_SNDBUF
 SO_TYPE: int = lib.SO_TYPE
@@ -56,8 +68,6 @@ AI_PASSIVE: int = lib.AI_PASSIVE
 AI_CANONNAME: int = lib.AI_CANONNAME
 AI_NUMERICHOST: int = lib.AI_NUMERICHOST
 AI_NUMERICSERV: int = lib.AI_NUMERICSERV
-AI_V4MAPPED: int = lib.AI_V4MAPPED
-AI_ALL: int = lib.AI_ALL
 AI_ADDRCONFIG: int = lib.AI_ADDRCONFIG
 TCP_NODELAY: int = lib.TCP_NODELAY
 IPV6_V6ONLY: int = lib.IPV6_V6ONLY
@@ -76,7 +86,6 @@ __all__ = [
     "SO_KEEPALIVE",
     "SO_OOBINLINE",
     "SO_REUSEADDR",
-    "SO_REUSEPORT",
     "SO_RCVBUF",
     "SO_SNDBUF",
     "SO_TYPE",
@@ -101,12 +110,26 @@ __all__ = [
     "AI_CANONNAME",
     "AI_NUMERICHOST",
     "AI_NUMERICSERV",
-    "AI_V4MAPPED",
-    "AI_ALL",
     "AI_ADDRCONFIG",
     "TCP_NODELAY",
     "IPV6_V6ONLY",
 ]
+
+# Each NS_HAS_* flag (cdefs/shim.h) and the names exported only where it is 1.
+CONDITIONAL_NAMES: dict[str, list[str]] = {
+    "NS_HAS_SO_REUSEPORT": ["SO_REUSEPORT"],
+    "NS_HAS_SO_NOSIGPIPE": ["SO_NOSIGPIPE"],
+    "NS_HAS_AI_V4MAPPED": ["AI_V4MAPPED", "AI_ALL"],  # where getaddrinfo maps itself
+}
+if TYPE_CHECKING:  # where the system has them
+    SO_REUSEPORT: int
+    SO_NOSIGPIPE: int
+    AI_V4MAPPED: int
+    AI_ALL: int
+for _flag, _names in CONDITIONAL_NAMES.items():
+    if getattr(lib, _flag):
+        globals().update({name: int(getattr(lib, name)) for name in _names})
+        __all__ += _names
 
 if lib.NS_WINDOWS:
     # Windows names the real module exports from winlean

@@ -79,7 +79,7 @@ def fcntl(fd: int, cmd: int, arg: int = 0) -> int:
     ValueError for an argument that is not a C int, before any system call.
 
     Differs from Nim: Nim's ``fcntl`` passes any command with any arguments (README,
-    Differences from Nim, row 21).
+    Differences from Nim, row 25).
     """
     if type(fd) is not int or not 0 <= fd <= HANDLE_MAX:
         fd = handle(fd)
@@ -124,17 +124,20 @@ def createNativeSocket(
     for a Unix socket). ``inheritable`` is a bool (or an int, by its truth value).
 
     POSIX: ``socket(2)`` with ``SOCK_CLOEXEC`` unless ``inheritable`` (on macOS and where
-    ``SOCK_CLOEXEC`` is missing, ``socket`` then ``fcntl(2)`` ``FD_CLOEXEC``). Windows:
-    ``WSASocketW`` with ``WSA_FLAG_NO_HANDLE_INHERIT`` unless ``inheritable`` (where Windows
-    lacks that flag, ``WSASocketW`` then ``SetHandleInformation``).
+    ``SOCK_CLOEXEC`` is missing, ``socket`` then ``fcntl(2)`` ``FD_CLOEXEC``); on macOS also
+    ``setsockopt(2)`` ``SO_NOSIGPIPE``, so that a write to a closed peer fails with EPIPE
+    instead of raising SIGPIPE. Windows: ``WSASocketW`` with ``WSA_FLAG_NO_HANDLE_INHERIT``
+    unless ``inheritable`` (where Windows lacks that flag, ``WSASocketW`` then
+    ``SetHandleInformation``).
 
     Returns the handle, or ``osInvalidSocket`` on failure with ``osLastError()`` set. Raises
     TypeError or ValueError for an argument that is not a C int (or a bool for
     ``inheritable``).
 
     Differs from Nim: the protocol left out is 0, not IPPROTO_TCP, so that
-    ``createNativeSocket(AF_INET, SOCK_DGRAM)`` and ``createNativeSocket(AF_UNIX)`` work
-    (README, Differences from Nim, row 22).
+    ``createNativeSocket(AF_INET, SOCK_DGRAM)`` and ``createNativeSocket(AF_UNIX)`` work;
+    SO_NOSIGPIPE on macOS (Nim's net module sets it, its nativesockets does not) (README,
+    Differences from Nim, rows 24 and 26).
     """
     if protocol is None:
         protocol = 0
@@ -159,10 +162,13 @@ def _socket_args(domain: object, sockType: object, protocol: object) -> None:
 def close(socket: int) -> None:
     """Close the handle.
 
-    POSIX: ``close(2)`` (EINTR counts as success: Linux and macOS have released the handle).
-    Windows: ``closesocket``.
+    POSIX: ``close(2)``. EINTR counts as success (Linux and macOS have released the handle),
+    and so does ECONNRESET, as in CPython (bpo-30319): FreeBSD has then released it. FreeBSD
+    releases the handle on every error but EBADF: never close a handle twice. Windows:
+    ``closesocket`` (WSAECONNRESET counts as success too).
 
-    Raises OSError when the system reports an error; TypeError or ValueError for a bad handle.
+    Raises OSError when the system reports another error; TypeError or ValueError for a bad
+    handle.
 
     Differs from Nim: Nim discards the error (README, Differences from Nim, row 3).
     """
@@ -205,7 +211,9 @@ def bindAddr(socket: int, name: SockAddr, namelen: int | None = None) -> int:
 def listen(socket: int, backlog: int = SOMAXCONN) -> int:
     """Mark the handle as accepting connections.
 
-    POSIX: ``listen(2)``. Windows: ``listen``.
+    POSIX: ``listen(2)``. Windows: ``listen``. ``backlog`` defaults to the header's
+    ``SOMAXCONN``: 4096 in glibc 2.35 and later, 128 in musl, older glibc, macOS and the BSDs
+    (the kernel may cap it further).
 
     Returns 0, or -1 with ``osLastError()`` set. Raises TypeError or ValueError for a bad
     handle or ``backlog``.
@@ -440,10 +448,12 @@ def accept(fd: int, inheritable: bool | SockAddr = False) -> tuple[int, str] | i
     """Accept a connection.
 
     POSIX: ``accept4(2)`` with ``SOCK_CLOEXEC`` unless ``inheritable`` (on macOS and where
-    accept4 is missing, ``accept(2)`` then ``fcntl(2)``), retried after a signal. Windows:
-    ``accept`` then ``SetHandleInformation``.
+    accept4 is missing, ``accept(2)`` then ``fcntl(2)``), retried after a signal; on macOS
+    also ``setsockopt(2)`` ``SO_NOSIGPIPE``. Windows: ``accept`` then
+    ``SetHandleInformation``.
 
-    Returns ``(handle, peer address text)`` (IPv4, IPv6 or the Unix path, often ""), or
+    Returns ``(handle, peer address text)`` (IPv4, IPv6 or the Unix path: "" for an unnamed
+    peer on every system; on Linux an abstract name, from its leading NUL), or
     ``(osInvalidSocket, "")`` on failure with ``osLastError()`` set. Raises TypeError or
     ValueError for a bad handle.
 
@@ -452,7 +462,8 @@ def accept(fd: int, inheritable: bool | SockAddr = False) -> tuple[int, str] | i
     the accept call itself returned, setting its length.
 
     Differs from Nim: the peer text is right for IPv6 and Unix peers (Nim formats every peer
-    as IPv4); a signal does not fail the call (README, Differences from Nim, rows 2 and 13).
+    as IPv4); a signal does not fail the call; SO_NOSIGPIPE on macOS (README, Differences
+    from Nim, rows 2, 13 and 24).
     """
     if type(fd) is not int or not 0 <= fd <= HANDLE_MAX:
         fd = handle(fd)

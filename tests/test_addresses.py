@@ -12,13 +12,11 @@ from pathlib import Path
 
 import pytest
 from conftest import Handles, needs_ipv6, needs_unshare, run_offline
+from test_platforms import SUN_PATH, header, row
 
 import nativesockets as ns
 
-LINUX = sys.platform.startswith("linux")
 WINDOWS = sys.platform == "win32"
-# sizeof(sun_path): 108 on Linux and in Windows' afunix.h, 104 on macOS and the BSDs
-SUN_PATH_LENGTH = 108 if LINUX or WINDOWS else 104
 # AF_UNIX: Windows CPython's socket module lacks it; winsock2.h has 1
 AF_UNIX = int(getattr(socket, "AF_UNIX", 1))
 
@@ -53,10 +51,10 @@ def test_sockaddr_in_defaults_to_any() -> None:
     assert ns.getAddrString(a) == "0.0.0.0"
 
 
-@pytest.mark.skipif(not LINUX, reason="checks Linux's struct layout (no sin_len)")
 def test_sockaddr_in_bytes_are_the_c_struct() -> None:
+    # the first two bytes: a 16-bit family, or sin_len and the family on macOS and the BSDs
     a = ns.Sockaddr_in("10.1.2.3", 0x1234)
-    expected = struct.pack("=H", socket.AF_INET) + b"\x12\x34" + bytes([10, 1, 2, 3]) + bytes(8)
+    expected = header(socket.AF_INET, 16) + b"\x12\x34" + bytes([10, 1, 2, 3]) + bytes(8)
     assert bytes(a) == expected
 
 
@@ -164,11 +162,11 @@ def test_sockaddr_in6_rejects(args: tuple, error: type) -> None:
 
 # --- Sockaddr_un, makeUnixAddr ---------------------------------------------------------------
 
-SUN_PATH_OFFSET = 2  # offsetof(struct sockaddr_un, sun_path) on Linux
+SUN_PATH_OFFSET = 2  # offsetof(struct sockaddr_un, sun_path): a 16-bit family, or sun_len + family
 
 
 def test_sun_path_length_is_the_platforms() -> None:
-    assert ns.Sockaddr_un_path_length == SUN_PATH_LENGTH
+    assert ns.Sockaddr_un_path_length == row(SUN_PATH)
 
 
 @pytest.mark.parametrize("kind", [str, bytes, Path])
@@ -181,8 +179,8 @@ def test_sockaddr_un_fields(kind: type, sock_dir: Path) -> None:
     raw = a.sun_path
     assert len(raw) == ns.Sockaddr_un_path_length
     assert raw == path.encode() + bytes(len(raw) - len(path))
-    if LINUX:
-        assert len(a) == SUN_PATH_OFFSET + len(path) + 1
+    assert len(a) == SUN_PATH_OFFSET + len(path) + 1  # sun_len too, where there is one
+    assert bytes(a)[:2] == header(AF_UNIX, len(a))
     assert ns.getAddrString(a) == path
     assert ns.makeUnixAddr(arg) == a
     assert type(ns.makeUnixAddr(arg)) is ns.Sockaddr_un

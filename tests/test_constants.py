@@ -36,6 +36,9 @@ if WINDOWS:
     }
 
 
+if sys.platform == "darwin" and not hasattr(socket, "SO_NOSIGPIPE"):
+    NOT_IN_STDLIB["SO_NOSIGPIPE"] = 0x1022  # Apple's <sys/socket.h>; exported as Nim does
+
 # Linux values of names some interpreters' stdlib lacks (PyPy 3.9's socket has no
 # MSG_NOSIGNAL), from <bits/socket.h>.
 LINUX_FALLBACK = {"MSG_NOSIGNAL": 0x4000}
@@ -87,7 +90,6 @@ COMMON_NAMES = [
 ]
 POSIX_NAMES = [
     ("FIONBIO", "termios"),
-    ("SO_REUSEPORT", "socket"),
     ("MSG_NOSIGNAL", "socket"),
     ("F_GETFL", "fcntl"),
     ("F_SETFL", "fcntl"),
@@ -113,6 +115,11 @@ WINDOWS_NAMES = [
     ("WSAEINTR", "errno"),
     ("WSAEDISCON", "errno"),
 ]
+
+
+# where the system has it (illumos has none): exported, and tested, there only
+if hasattr(ns, "SO_REUSEPORT") and not WINDOWS:
+    POSIX_NAMES.append(("SO_REUSEPORT", "socket"))
 
 
 @pytest.mark.parametrize(

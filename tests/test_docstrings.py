@@ -31,7 +31,7 @@ TABLE: dict[str, tuple[Calls, Calls, tuple[str, ...], tuple[int, ...]]] = {
         ("socket(2)", "SOCK_CLOEXEC", "fcntl(2)"),
         ("WSASocketW", "WSA_FLAG_NO_HANDLE_INHERIT", "SetHandleInformation"),
         ARG,
-        (22,),
+        (24, 26),
     ),
     "close": (("close(2)",), ("closesocket",), ("OSError", *ARG), (3,)),
     "setInheritable": (("fcntl(2)", "FD_CLOEXEC"), ("SetHandleInformation",), ARG, ()),
@@ -47,7 +47,7 @@ TABLE: dict[str, tuple[Calls, Calls, tuple[str, ...], tuple[int, ...]]] = {
         ("accept4(2)", "accept(2)", "fcntl(2)"),
         ("accept", "SetHandleInformation"),
         ARG,
-        (2, 13),
+        (2, 13, 24),
     ),
     "getSockDomain": (
         ("getsockname(2)",),
@@ -78,7 +78,7 @@ TABLE: dict[str, tuple[Calls, Calls, tuple[str, ...], tuple[int, ...]]] = {
     "setBlocking": (("ioctl(2)", "FIONBIO"), ("ioctlsocket", "FIONBIO"), ("OSError", *ARG), (15,)),
     "selectRead": (("poll(2)",), ("select", "fd_set"), ARG, (1, 13)),
     "selectWrite": (("poll(2)",), ("select", "fd_set"), ARG, (1, 13)),
-    "fcntl": (("fcntl(2)",), (), ARG, (21,)),
+    "fcntl": (("fcntl(2)",), (), ARG, (25,)),
     "ioctlsocket": ((), ("ioctlsocket",), ARG, ()),
     # batch.py
     "sendMany": (("sendmmsg(2)", "sendto(2)"), ("sendto",), ARG, ()),
@@ -105,18 +105,18 @@ TABLE: dict[str, tuple[Calls, Calls, tuple[str, ...], tuple[int, ...]]] = {
         ("getaddrinfo(3)",),
         ("getaddrinfo",),
         ("socket.gaierror", "OSError", *ARG),
-        (7, 22),
+        (7, 21, 26),
     ),
     "freeAddrInfo": (("freeaddrinfo(3)",), ("freeaddrinfo",), ("TypeError",), ()),
     "freeaddrinfo": (("freeaddrinfo(3)",), ("freeaddrinfo",), ("TypeError",), ()),
     "getAddrString": (("inet_ntop(3)",), ("inet_ntop",), ("OSError", *ARG), (8,)),
     "inet_ntoa": (("inet_ntop(3)",), ("inet_ntop",), ARG, ()),
-    "makeUnixAddr": (None, None, ARG, (17, 20, 23)),
+    "makeUnixAddr": (None, None, ARG, (17, 20, 23, 27)),
     "SockAddr": (None, None, ARG, ()),
     "Sockaddr_storage": (None, None, (), ()),
-    "Sockaddr_in": (("inet_pton(3)",), ("inet_pton",), ARG, ()),
-    "Sockaddr_in6": (("inet_pton(3)",), ("inet_pton",), ARG, ()),
-    "Sockaddr_un": (None, None, ARG, (17, 20, 23)),
+    "Sockaddr_in": (("inet_pton(3)",), ("inet_pton",), ARG, (23,)),
+    "Sockaddr_in6": (("inet_pton(3)",), ("inet_pton",), ARG, (23,)),
+    "Sockaddr_un": (None, None, ARG, (17, 20, 23, 27)),
     "AddrInfo": (("freeaddrinfo(3)",), ("freeaddrinfo",), ("ValueError",), ()),
     # errors.py
     "osLastError": (("errno",), ("WSAGetLastError",), (), ()),
@@ -146,7 +146,7 @@ UNLISTED = {
 # README rows that name a public proc they do not concern (in Nim's column).
 NAMED_ONLY = {(2, "inet_ntoa"), (15, "fcntl")}
 # README rows no docstring cites: constants, which have no docstring of their own.
-UNCITED_ROWS = {16}
+UNCITED_ROWS = {16, 22}
 
 ROWS_CITED = re.compile(r"Differences\s+from\s+Nim,\s+rows?\s+([\d,\sand]+)")
 
