@@ -70,12 +70,12 @@ static void check_accept4(void)
         result(0, "connect to the listener", "");
         return;
     }
-    a1 = ns_accept(s, 0, &peer);
+    a1 = ns_accept(s, 0, &peer, NULL, NULL);
     result(a1 != -1 && cloexec(a1), "ns_accept: accept4 with SOCK_CLOEXEC", "a1=%d", a1);
     result(a1 != -1 && peer.family == AF_INET && peer.len == 9 &&
                memcmp(peer.text, "127.0.0.1", 9) == 0 && peer.port != 0,
            "ns_accept: the peer's text and port", "%.*s", peer.len, peer.text);
-    a2 = ns_accept(s, 1, &peer);
+    a2 = ns_accept(s, 1, &peer, NULL, NULL);
     result(a2 != -1 && !cloexec(a2), "ns_accept(inheritable): no FD_CLOEXEC", "a2=%d", a2);
     result(ns_close(a1) == 0 && ns_close(a2) == 0 && ns_close(c1) == 0 && ns_close(c2) == 0 &&
                ns_close(s) == 0,
@@ -118,7 +118,7 @@ static void check_mmsg(void)
     }
     sent = ns_send_many(b, obufs, NULL, 6, N, (struct sockaddr *)&to, sizeof(to), NULL, NULL, 0);
     result(sent == N, "ns_send_many: sendmmsg sent the batch", "sent %d", sent);
-    recvd = ns_recv_many(a, ibufs, NULL, sizeof(in[0]), N, got, froms, fromlens, 0);
+    recvd = ns_recv_many(a, ibufs, NULL, sizeof(in[0]), N, got, froms, fromlens, 0, NULL);
     result(recvd == N, "ns_recv_many: recvmmsg received the batch", "received %d", recvd);
     for (i = 0; i < recvd; i++)
         ok &= got[i] == 6 && memcmp(in[i], out[i], 6) == 0 &&
@@ -140,8 +140,8 @@ static void check_v4mapped(void)
     for (emulated = 0; emulated <= 1; emulated++) {
         const char *how = emulated ? "ns_getaddrinfo_emulated" : "ns_getaddrinfo";
         char label[96];
-        ai = emulated ? ns_getaddrinfo_emulated("127.0.0.1", 8080, AF_INET6, SOCK_STREAM, 0)
-                      : ns_getaddrinfo("127.0.0.1", 8080, AF_INET6, SOCK_STREAM, 0);
+        ai = emulated ? ns_getaddrinfo_emulated("127.0.0.1", 8080, AF_INET6, SOCK_STREAM, 0, 0)
+                      : ns_getaddrinfo("127.0.0.1", 8080, AF_INET6, SOCK_STREAM, 0, 0);
         snprintf(label, sizeof(label), "%s(127.0.0.1, AF_INET6): ::ffff:127.0.0.1 port 8080", how);
         result(ai && ai->ai_family == AF_INET6 && !ai->ai_next &&
                    ns_format(ai->ai_addr, ai->ai_addrlen, 0, &name) == 0 &&
@@ -158,8 +158,8 @@ static void check_v4mapped(void)
             else
                 ns_freeaddrinfo(ai);
         }
-        ai = emulated ? ns_getaddrinfo_emulated("::1", 1, AF_INET6, SOCK_DGRAM, 0)
-                      : ns_getaddrinfo("::1", 1, AF_INET6, SOCK_DGRAM, 0);
+        ai = emulated ? ns_getaddrinfo_emulated("::1", 1, AF_INET6, SOCK_DGRAM, 0, 0)
+                      : ns_getaddrinfo("::1", 1, AF_INET6, SOCK_DGRAM, 0, 0);
         snprintf(label, sizeof(label), "%s(::1, AF_INET6): ::1 itself", how);
         result(ai && ai->ai_family == AF_INET6 &&
                    ns_format(ai->ai_addr, ai->ai_addrlen, 0, &name) == 0 && name.len == 3 &&
@@ -171,8 +171,8 @@ static void check_v4mapped(void)
             else
                 ns_freeaddrinfo(ai);
         }
-        ai = emulated ? ns_getaddrinfo_emulated("not an address", 1, AF_INET6, SOCK_DGRAM, 0)
-                      : ns_getaddrinfo("999.1.1.1", 1, AF_INET, SOCK_DGRAM, 0);
+        ai = emulated ? ns_getaddrinfo_emulated("not an address", 1, AF_INET6, SOCK_DGRAM, 0, 0)
+                      : ns_getaddrinfo("999.1.1.1", 1, AF_INET, SOCK_DGRAM, 0, 0);
         snprintf(label, sizeof(label), "%s of no address: NULL and an EAI_* code", how);
         result(!ai && ns_gai_error() != 0, label, "");
     }
@@ -201,7 +201,7 @@ static void check_unix(void)
         result(0, "a Unix socket pair", "");
         return;
     }
-    a = ns_accept(s, 0, &peer);
+    a = ns_accept(s, 0, &peer, NULL, NULL);
     result(a != -1 && peer.family == AF_UNIX && peer.len == 0,
            "ns_accept: an unnamed Unix peer is \"\"", "len %d", peer.len);
     result(ns_getname(c, 0, &name) == 0 && name.len == 0,
