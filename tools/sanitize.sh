@@ -65,7 +65,9 @@ cd "$WORK/tree"
 CC="$CLANG" LDSHARED="$CLANG -shared" CFLAGS="$SANITIZE -g -O1" LDFLAGS="-shared-libasan" \
     "$PY" build_ffi.py >"$WORK/build.log" 2>&1 || { cat "$WORK/build.log" >&2; exit 2; }
 SO=$(ls nativesockets/_native*.so)
-if ! nm -D "$SO" | grep -q "__asan_report_load"; then
+# grep reads all of nm's output: with -q it would stop at the first match, and nm's next write
+# would die of SIGPIPE, which pipefail reports as a failure (nm's output passed 4 KiB)
+if ! nm -D "$SO" | grep "__asan_report_load" >/dev/null; then
     echo "sanitize: $SO is not instrumented" >&2
     exit 2
 fi
