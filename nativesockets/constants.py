@@ -76,13 +76,15 @@ CONDITIONAL_NAMES: dict[str, list[str]] = {
     "NS_HAS_SO_REUSEPORT": ["SO_REUSEPORT"],
     "NS_HAS_SO_NOSIGPIPE": ["SO_NOSIGPIPE"],
 }
-if TYPE_CHECKING:  # where the system has them
+if TYPE_CHECKING:  # each where the system has it
     SO_REUSEPORT: int
     SO_NOSIGPIPE: int
-for _flag, _names in CONDITIONAL_NAMES.items():
-    if getattr(lib, _flag):
-        globals().update({name: int(getattr(lib, name)) for name in _names})
-        __all__ += _names
+    __all__ += ["SO_REUSEPORT", "SO_NOSIGPIPE"]
+else:
+    for _flag, _names in CONDITIONAL_NAMES.items():
+        if getattr(lib, _flag):
+            globals().update({name: int(getattr(lib, name)) for name in _names})
+            __all__ += _names
 
 if lib.NS_WINDOWS:
     # Windows names the real module exports from winlean
