@@ -135,29 +135,14 @@ static struct addrinfo *ns_copy_addrinfo(const struct addrinfo *src, int map4)
     return head;
 }
 
-/* Whether getaddrinfo's code says the name has no address of the family asked for. */
-static int ns_gai_not_found(int code)
-{
-    if (code == EAI_NONAME)
-        return 1;
-#ifdef EAI_NODATA
-    if (code == EAI_NODATA)
-        return 1;
-#endif
-#ifdef EAI_ADDRFAMILY
-    if (code == EAI_ADDRFAMILY)
-        return 1;
-#endif
-    return 0;
-}
-
 /* getaddrinfo with Nim's hints (AI_V4MAPPED for AF_INET6) and the caller's flags, no service
  * for SOCK_RAW, else the port in decimal (written here: snprintf costs more than the numeric
  * lookup). host may be NULL (with AI_PASSIVE: the wildcard address).
  *
  * emulate: AI_V4MAPPED done here, where the system does not map (the BSDs): for AF_INET6,
- * the IPv6 answers, or when there are none the IPv4 answers mapped to IPv6, as glibc's
- * AI_V4MAPPED gives them; the list is then a copy (ns_copy_addrinfo), for every family. */
+ * the IPv6 answers, or when that lookup fails the IPv4 answers mapped to IPv6, as glibc's
+ * AI_V4MAPPED gives them (if both fail, the IPv6 lookup's code); the list is then a copy
+ * (ns_copy_addrinfo), for every family. */
 static struct addrinfo *ns_lookup(const char *host, int port, int family, int socktype,
                                   int protocol, int flags, int emulate)
 {
@@ -179,7 +164,7 @@ static struct addrinfo *ns_lookup(const char *host, int port, int family, int so
     } while (rest && digit > service);
     serv = socktype == SOCK_RAW ? NULL : digit;
     code = getaddrinfo(host, serv, &hints, &res);
-    if (code != 0 && emulate && family == AF_INET6 && ns_gai_not_found(code)) {
+    if (code != 0 && emulate && family == AF_INET6) {   /* no IPv6 answer: IPv4 ones? */
         hints.ai_family = AF_INET;
         if (getaddrinfo(host, serv, &hints, &res) == 0)
             code = 0, map4 = 1;

@@ -121,15 +121,17 @@ CONDITIONAL_NAMES: dict[str, list[str]] = {
     "NS_HAS_SO_NOSIGPIPE": ["SO_NOSIGPIPE"],
     "NS_HAS_AI_V4MAPPED": ["AI_V4MAPPED", "AI_ALL"],  # where getaddrinfo maps itself
 }
-if TYPE_CHECKING:  # where the system has them
+if TYPE_CHECKING:  # each where the system has it
     SO_REUSEPORT: int
     SO_NOSIGPIPE: int
     AI_V4MAPPED: int
     AI_ALL: int
-for _flag, _names in CONDITIONAL_NAMES.items():
-    if getattr(lib, _flag):
-        globals().update({name: int(getattr(lib, name)) for name in _names})
-        __all__ += _names
+    __all__ += ["SO_REUSEPORT", "SO_NOSIGPIPE", "AI_V4MAPPED", "AI_ALL"]
+else:
+    for _flag, _names in CONDITIONAL_NAMES.items():
+        if getattr(lib, _flag):
+            globals().update({name: int(getattr(lib, name)) for name in _names})
+            __all__ += _names
 
 if lib.NS_WINDOWS:
     # Windows names the real module exports from winlean

@@ -546,7 +546,9 @@ def _name(socket: int, domain: Domain | int, peer: int, proc: str) -> tuple[str,
 
 def getLocalAddr(socket: int, domain: Domain | int) -> tuple[str, Port]:
     """The handle's local address and port: IPv4, IPv6 or Unix (the path and Port(0)), read
-    from the family the system returns, whatever ``domain`` says.
+    from the family the system returns, whatever ``domain`` says. An unnamed Unix socket
+    gives "" on every system (macOS and the BSDs return a zeroed path, Linux none); on Linux
+    an abstract name is given whole, from its leading NUL.
 
     POSIX: ``getsockname(2)``, then ``inet_ntop(3)``. Windows: ``getsockname`` (a socket not
     bound yet gives its family's unspecified address), then ``inet_ntop``.
@@ -563,7 +565,8 @@ def getLocalAddr(socket: int, domain: Domain | int) -> tuple[str, Port]:
 
 def getPeerAddr(socket: int, domain: Domain | int) -> tuple[str, Port]:
     """The connected peer's address and port: IPv4, IPv6 or Unix (the path and Port(0)), read
-    from the family the system returns, whatever ``domain`` says.
+    from the family the system returns, whatever ``domain`` says. An unnamed Unix peer gives
+    "" on every system, as for ``getLocalAddr``.
 
     POSIX: ``getpeername(2)``, then ``inet_ntop(3)``. Windows: ``getpeername``, then
     ``inet_ntop``.

@@ -28,7 +28,8 @@ import nativesockets as ns
 from nativesockets import constants
 from nativesockets._ffi import ffi, lib
 
-SYSTEM = re.sub(r"\d+$", "", sys.platform)  # linux, darwin, freebsd, netbsd, openbsd, sunos...
+# linux, darwin, freebsd, netbsd, openbsd, sunos (illumos), win32: sys.platform less its version
+SYSTEM = sys.platform if sys.platform == "win32" else re.sub(r"\d+$", "", sys.platform)
 T = TypeVar("T")
 
 
