@@ -1,4 +1,4 @@
-/* The POSIX C shim run on a second libc: csrc/posix.c and csrc/common.c, the very files the
+/* The POSIX C shim run on a second libc: csrc/posix.c, common.c and netdb.c, the very files the
  * extension compiles, linked statically with musl (Debian's musl-gcc) and run by
  * tools/musl/run.sh in a network namespace of its own (unshare -n, loopback only).
  *
@@ -11,10 +11,12 @@
 
 #include "../../csrc/posix.c"
 #include "../../csrc/common.c"
+#include "../../csrc/netdb.c"
 
 #include <arpa/inet.h>
 #include <stdarg.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 static int passed, failed;
 
@@ -231,9 +233,54 @@ static void check_unix(void)
 /* The service and protocol databases (getServByName, getProtoByName...) are being rewritten
  * as reentrant C helpers; their musl checks go here: musl's getprotobyname compares names
  * case-sensitively and has no aliases ("TCP" is not found), and reads no /etc/protocols. */
+/* The databases through csrc/netdb.c: musl's getservbyname_r, getservbyport_r and
+ * gethostbyname_r, and its getprotobyname under the rwlock (musl has no getprotobyname_r).
+ * Only /etc/services, /etc/protocols and numeric hosts: no lookup leaves the files. */
 static void check_netdb(void)
 {
-    printf("skip - the service and protocol databases: their C helpers are being rewritten\n");
+    char buf[2048];
+    struct ns_ent ent;
+    int r, status;
+    pid_t child;
+
+    memset(&ent, 0, sizeof(ent));
+    r = ns_getservbyname("http", "tcp", buf, sizeof(buf), &ent);
+    result(r > 0 && ent.number == 80 && strcmp(buf, "http") == 0,
+           "ns_getservbyname(http, tcp): getservbyname_r gives port 80", "r=%d port %d", r,
+           ent.number);
+    r = ns_getservbyport(80, "tcp", buf, sizeof(buf), &ent);
+    result(r > 0 && strcmp(buf, "http") == 0, "ns_getservbyport(80, tcp): http", "r=%d", r);
+    r = ns_getservbyname("http", "tcp", buf, 8, &ent);
+    result(r == -1, "ns_getservbyname with too small a buffer: -1, to retry larger", "r=%d", r);
+    r = ns_getservbyname("no-such-service", "tcp", buf, sizeof(buf), &ent);
+    result(r == 0, "ns_getservbyname of an unknown name: 0", "r=%d", r);
+    r = ns_getprotobyname("tcp", buf, sizeof(buf), &ent);
+    result(r > 0 && ent.number == 6, "ns_getprotobyname(tcp): 6", "r=%d number %d", r,
+           ent.number);
+    /* musl matches protocol names case-sensitively, where glibc finds "TCP" as an alias */
+    r = ns_getprotobyname("TCP", buf, sizeof(buf), &ent);
+    result(r == 0, "ns_getprotobyname(TCP): not found on musl (case-sensitive)", "r=%d", r);
+    r = ns_gethostbyname("127.0.0.1", buf, sizeof(buf), &ent);
+    result(r > 0 && ent.family == AF_INET && ent.addrs == 1,
+           "ns_gethostbyname(127.0.0.1): one IPv4 address", "r=%d family %d addrs %d", r,
+           ent.family, ent.addrs);
+    ent.error = 0;
+    r = ns_gethostbyname("no-such-host.invalid", buf, sizeof(buf), &ent);
+    result(r == 0 && ent.error != 0, "ns_gethostbyname of no host: 0 and its own h_errno",
+           "r=%d error %d", r, ent.error);
+    /* a fork child's lookups work: the rwlock is released in the child */
+    fflush(stdout);
+    child = fork();
+    if (child == 0) {
+        struct ns_ent e;
+        char b[512];
+        _exit(ns_getprotobyname("udp", b, sizeof(b), &e) > 0 && e.number == 17 ? 0 : 1);
+    }
+    status = -1;
+    if (child > 0)
+        waitpid(child, &status, 0);
+    result(child > 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0,
+           "a fork child's ns_getprotobyname(udp): 17", "status %d", status);
 }
 
 int main(void)

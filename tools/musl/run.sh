@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The C shim on a second libc (see tools/musl/check.c): csrc/posix.c and csrc/common.c built
+# The C shim on a second libc (see tools/musl/check.c): csrc/posix.c, common.c and netdb.c built
 # statically with Debian's musl-gcc (apt: musl-tools), run in a network namespace of its own
 # with only loopback up (unshare -n, as root), so nothing it does can leave this machine.
 # Flags as the extension's build gets them on Linux: warnings are errors, and _GNU_SOURCE
