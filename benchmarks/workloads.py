@@ -110,7 +110,7 @@ class PingPong(Workload):
     unit = "round trips"
     versus = "sock.send / sock.recv_into on the same connected pair"
 
-    icount = 1000
+    icount = 600
     bare_does = "lib.send(h, msg, 64, 0) / lib.recv(h, ffi.from_buffer(buf), 64, 0)"
 
     def __init__(self, unix: bool, length: bool = False) -> None:
@@ -241,7 +241,7 @@ class SelectIdle(Workload):
         self.register_each_call = register_each_call
         self.key = f"W3 selectRead {count:,} idle"
         self.target = 0.80 if count == 1 else 1.0 if count >= 1000 else 0.0
-        self.icount = max(50, 10000 // count)
+        self.icount = {1: 3000, 64: 800, 1000: 80}.get(count, 20)
         self.bare_does = (
             "lib.ns_poll1(h, 0, 0) on the copy's one handle"
             if count == 1
@@ -332,7 +332,7 @@ class Resolve(Workload):
         self.key = f"W4 getAddrInfo {host}"
         self.target = 2.0 if host == "127.0.0.1" else 1.1
         self.versus = f"socket.getaddrinfo({host!r}, 80, AF_INET, SOCK_STREAM, IPPROTO_TCP)"
-        self.icount = 1000 if host == "127.0.0.1" else 200
+        self.icount = 1000 if host == "127.0.0.1" else 600
         self.bare_does = "lib.freeaddrinfo(lib.ns_getaddrinfo(b'host', 80, af, type, proto, 0))"
 
     def ours(self, n: int) -> None:
@@ -369,7 +369,7 @@ class ByteOrder(Workload):
     per_iter = 4
     target = 1.0
     versus = "socket.ntohl, socket.htons"
-    icount = 10000
+    icount = 2000
     bare_does = "lib.ntohl, lib.htons"
 
     @staticmethod
@@ -399,7 +399,7 @@ class SockOpt(Workload):
     per_iter = 4
     target = 0.80
     versus = "sock.getsockopt(SOL_SOCKET, SO_RCVBUF) on the same socket"
-    icount = 3000
+    icount = 1000
     bare_does = "lib.ns_getsockopt_int(h, SOL_SOCKET, SO_RCVBUF)"
 
     def setup(self) -> None:
@@ -579,13 +579,15 @@ class Datagrams(Workload):
     per_iter = BATCH
     versus = "sock.sendto(msg, addr) / sock.recvfrom_into(buf) on the same sockets, one each"
 
-    icount = 200
+    icount = 50
 
     def __init__(self, batched: bool, length: bool = False) -> None:
         self.batched = batched
         self.length = length  # Nim's form: sendto(h, msg, 64, 0, to), recvfrom(h, buf, 2048...)
         self.key = "W8 UDP sendMany/recvMany" if batched else "W8 UDP sendto/recvfrom"
         self.target = 1.15 if batched else 0.90
+        if batched:
+            self.icount = 80
         self.bare_does = (
             'lib.ns_send_many(h, ffi.new("void *[]", [ffi.from_buffer(m)...]), NULL, 64, 32, '
             "sa, salen, NULL, NULL, 0) / lib.ns_recv_many(h, bufs likewise, NULL, 2048, 32, "
@@ -726,7 +728,7 @@ class Blocking(Workload):
     per_iter = 2
     target = 0.80
     versus = "sock.setblocking(False/True) on the same socket"
-    icount = 10000
+    icount = 3000
     bare_does = "lib.ns_nonblocking(h), lib.ns_blocking(h)"
 
     def setup(self) -> None:
