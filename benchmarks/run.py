@@ -199,9 +199,10 @@ def _fork_jobs(bulk_mib: int) -> None:
         print(json.dumps([key, side, n, pid, status]), flush=True)
 
 
-def _callgrind(jobs: list[tuple[str, str, int, int]], bulk_mib: int) -> dict[Any, int]:
+def _callgrind(jobs: list[tuple[str, str, int, int]], bulk_mib: int) -> dict[Any, Any]:
     """Run ``jobs`` in forked children of one interpreter under callgrind; for each job
-    ``(key, side, n)``, the instructions its child executed after the marker."""
+    ``(key, side, n)``, the instructions its child executed after the marker (or, for a
+    child that failed, the error)."""
     env = dict(os.environ, PYTHONHASHSEED="0", PYTHONDONTWRITEBYTECODE="1")
     with tempfile.TemporaryDirectory(prefix="nsbench-cg") as tmp:
         cmd = [
@@ -219,11 +220,13 @@ def _callgrind(jobs: list[tuple[str, str, int, int]], bulk_mib: int) -> dict[Any
         proc = subprocess.run(cmd, env=env, input=json.dumps(jobs), capture_output=True, text=True)
         if proc.returncode != 0:
             raise RuntimeError(f"callgrind parent failed: {proc.stderr.strip()[-500:]}")
-        out: dict[Any, int] = {}
+        out: dict[Any, Any] = {}
         for line in proc.stdout.splitlines():
             key, side, n, pid, status = json.loads(line)
             if status != 0:
-                raise RuntimeError(f"{key} {side} {n}: {proc.stderr.strip()[-500:]}")
+                why = [x for x in proc.stderr.splitlines() if x.startswith(f"{key} {side}:")]
+                out[key, side, n] = RuntimeError(why[-1] if why else f"{side}: status {status}")
+                continue
             parts = sorted(p for p in os.listdir(tmp) if p.split(".")[1] == str(pid))
             # cg.PID.1 and cg.PID.2: the marker's two names (Python's and libc's);
             # cg.PID: from the marker to the end. Any other dump: something else called it.
@@ -246,7 +249,7 @@ def instructions(workloads: list[Workload], bulk_mib: int, jobs: int) -> dict[st
         for k in (w.icount, 2 * w.icount)
     ]
     chunks = [todo[i::jobs] for i in range(jobs) if todo[i::jobs]]
-    totals: dict[Any, int] = {}
+    totals: dict[Any, Any] = {}
     with concurrent.futures.ThreadPoolExecutor(len(chunks)) as pool:
         for part in pool.map(lambda c: _callgrind(c, bulk_mib), chunks):
             totals.update(part)
@@ -254,6 +257,15 @@ def instructions(workloads: list[Workload], bulk_mib: int, jobs: int) -> dict[st
     for w in workloads:
         n = w.icount
         r: dict[str, Any] = {"icount": n}
+        failed = [
+            t
+            for side in SIDES
+            for k in (n, 2 * n)
+            if isinstance(t := totals[w.key, side, k], Exception)
+        ]
+        if failed:
+            results[w.key] = {"instr_error": str(failed[0])}
+            continue
         for side in SIDES:
             diff = totals[w.key, side, 2 * n] - totals[w.key, side, n]
             r[f"{side}_instr"] = diff / (n * w.per_iter)
@@ -414,6 +426,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(_row(r), flush=True)
     if count:  # after the wall clock, so that callgrind's load does not disturb it
         counted = [w for w, r in zip(workloads, results) if w.icount and "error" not in r]
+        print("counting instructions (callgrind)...", file=sys.stderr, flush=True)
         t0 = time.perf_counter()
         try:
             per_row = instructions(counted, args.bulk_mib, max(1, args.jobs))
