@@ -106,7 +106,9 @@ def docs(session: nox.Session) -> None:
 
 @nox.session(python=["3.11", "pypy3"])
 def bench(session: nox.Session) -> None:
-    """Each workload through nativesockets and the stdlib in one run; ratios ours/stdlib."""
+    """Each workload through nativesockets, the stdlib and bare cffi calls: wall-clock ratios,
+    and on CPython instructions per operation by callgrind (``-- --no-instructions`` skips
+    them)."""
     session.install(".")
     session.run("python", "benchmarks/run.py", *session.posargs)
 

@@ -1,8 +1,12 @@
-"""The workloads W1-W9: each one through nativesockets and through the stdlib.
+"""The workloads W1-W9: each one through nativesockets, the stdlib, and bare cffi calls.
 
-A workload owns its sockets (``setup``/``close``) and has two loops, ``ours(n)`` and
-``stdlib(n)``, that do the same work ``n`` times through the two APIs; ``per_iter`` says how
-many operations one time is. Both loops run on the very same sockets (the stdlib's
+A workload owns its sockets (``setup``/``close``) and has three loops, ``ours(n)``,
+``stdlib(n)`` and ``bare(n)``, that do the same work ``n`` times through our public API,
+the stdlib, and the compiled module's ``lib`` functions called directly (the C call(s) our
+proc makes, with the C arguments made in the loop the plainest cffi way: ``ffi.from_buffer``
+per buffer, ``ffi.new`` per array, no checks but the result's); ``per_iter`` says how many
+operations one time is; ``icount`` is the iteration count of the instruction count
+(``run.py --instructions``). Both loops run on the very same sockets (the stdlib's
 ``socket.socket`` objects wrap our handles), so the kernel's share of the work is the same.
 Every loop checks each result, so a failing call can never pass for a fast one. The stdlib
 side is the counterpart a careful user would pick: ``socket.socket`` methods,
@@ -19,9 +23,10 @@ import shutil
 import socket
 import tempfile
 import threading
-from typing import Callable
+from typing import Any, Callable
 
 import nativesockets as ns
+from nativesockets._ffi import ffi, lib
 
 MSG = b"m" * 64
 LOOPBACK = "127.0.0.1"
@@ -34,6 +39,8 @@ class Workload:
     target = 1.0  # ours/stdlib to meet on CPython (PyPy: 1.0 for every row)
     versus = ""  # the stdlib counterpart, for the notes under the table
     calibrate = True  # False: n is 1 and one sample is one fixed-size run (W7)
+    icount = 0  # iterations per instruction count (0: not counted); run.py runs icount and 2*icount
+    bare_does = ""  # the bare cffi loop, for the notes under the table
 
     def setup(self) -> None:
         pass
@@ -46,6 +53,24 @@ class Workload:
 
     def stdlib(self, n: int) -> None:
         raise NotImplementedError
+
+    def bare(self, n: int) -> None:
+        raise NotImplementedError
+
+
+def _c(name: str, nargs: int) -> Callable[..., Any]:
+    """``lib.<name>``, checked to still take ``nargs`` arguments: when a C helper changes,
+    the bare loop must fail loudly, never time another call."""
+    fn = getattr(lib, name, None)
+    if fn is None:
+        raise RuntimeError(f"bare cffi loop out of date: lib.{name} is gone")
+    ctype = ffi.typeof(ffi.addressof(lib, name))
+    if len(ctype.args) != nargs:
+        raise RuntimeError(
+            f"bare cffi loop out of date: lib.{name} is now {ctype.cname}, "
+            f"the loop passes {nargs} arguments"
+        )
+    return fn  # type: ignore[no-any-return]
 
 
 def _check(ok: bool, what: str) -> None:
@@ -85,10 +110,18 @@ class PingPong(Workload):
     unit = "round trips"
     versus = "sock.send / sock.recv_into on the same connected pair"
 
-    def __init__(self, unix: bool) -> None:
+    icount = 600
+    bare_does = "lib.send(h, msg, 64, 0) / lib.recv(h, ffi.from_buffer(buf), 64, 0)"
+
+    def __init__(self, unix: bool, length: bool = False) -> None:
         self.unix = unix
+        self.length = length  # Nim's form: the length passed (recv_into's nbytes)
         self.key = "W1 ping-pong Unix" if unix else "W1 ping-pong TCP"
         self.target = 0.90 if unix else 0.95
+        if length:
+            self.key += ", length passed"
+            self.target = 0.0
+            self.versus = "sock.send / sock.recv_into(buf, 64) on the same connected pair"
 
     def setup(self) -> None:
         if self.unix:
@@ -119,6 +152,13 @@ class PingPong(Workload):
         _, a, b = self.handles
         buf_a, buf_b = self.buf_a, self.buf_b
         send, recv = ns.send, ns.recv
+        if self.length:
+            for _ in range(n):
+                if send(a, MSG, 64) != 64 or recv(b, buf_b, 64) != 64:
+                    raise RuntimeError("ping")
+                if send(b, buf_b, 64) != 64 or recv(a, buf_a, 64) != 64:
+                    raise RuntimeError("pong")
+            return
         for _ in range(n):
             if send(a, MSG) != 64 or recv(b, buf_b) != 64:
                 raise RuntimeError("ping")
@@ -128,10 +168,27 @@ class PingPong(Workload):
     def stdlib(self, n: int) -> None:
         a, b = self.socks
         buf_a, buf_b = self.buf_a, self.buf_b
+        if self.length:
+            for _ in range(n):
+                if a.send(MSG) != 64 or b.recv_into(buf_b, 64) != 64:
+                    raise RuntimeError("ping")
+                if b.send(buf_b) != 64 or a.recv_into(buf_a, 64) != 64:
+                    raise RuntimeError("pong")
+            return
         for _ in range(n):
             if a.send(MSG) != 64 or b.recv_into(buf_b) != 64:
                 raise RuntimeError("ping")
             if b.send(buf_b) != 64 or a.recv_into(buf_a) != 64:
+                raise RuntimeError("pong")
+
+    def bare(self, n: int) -> None:  # the same with or without the length: C takes one
+        _, a, b = self.handles
+        buf_a, buf_b = self.buf_a, self.buf_b
+        send, recv, view = _c("send", 4), _c("recv", 4), ffi.from_buffer
+        for _ in range(n):
+            if send(a, MSG, 64, 0) != 64 or recv(b, view(buf_b), 64, 0) != 64:
+                raise RuntimeError("ping")
+            if send(b, view(buf_b), 64, 0) != 64 or recv(a, view(buf_a), 64, 0) != 64:
                 raise RuntimeError("pong")
 
 
@@ -142,6 +199,8 @@ class CreateClose(Workload):
     unit = "sockets"
     target = 1.05
     versus = "socket.socket(AF_INET, SOCK_STREAM, IPPROTO_TCP).close()"
+    icount = 2000
+    bare_does = "lib.ns_close(lib.ns_socket(af, type, proto, 0))"
 
     def ours(self, n: int) -> None:
         create, close = ns.createNativeSocket, ns.close
@@ -154,6 +213,13 @@ class CreateClose(Workload):
         af, st, pr = socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP
         for _ in range(n):
             sock(af, st, pr).close()
+
+    def bare(self, n: int) -> None:
+        create, close = _c("ns_socket", 4), _c("ns_close", 1)
+        af, st, pr = int(ns.AF_INET), int(ns.SOCK_STREAM), int(ns.IPPROTO_TCP)
+        for _ in range(n):
+            if close(create(af, st, pr, 0)) != 0:
+                raise RuntimeError("ns_socket/ns_close")
 
 
 class SelectIdle(Workload):
@@ -175,6 +241,12 @@ class SelectIdle(Workload):
         self.register_each_call = register_each_call
         self.key = f"W3 selectRead {count:,} idle"
         self.target = 0.80 if count == 1 else 1.0 if count >= 1000 else 0.0
+        self.icount = {1: 3000, 64: 800, 1000: 80}.get(count, 20)
+        self.bare_does = (
+            "lib.ns_poll1(h, 0, 0) on the copy's one handle"
+            if count == 1
+            else 'lib.ns_poll(ffi.new("ns_handle[]", copy), n, 0, 0, 2)'
+        )
         self.versus = (
             "select.poll registered once, .poll(0) (select.select takes no handle >= 1024)"
             if self.use_poll
@@ -231,6 +303,24 @@ class SelectIdle(Workload):
                 if sel(handles, [], [], 0)[0]:
                     raise RuntimeError("select")
 
+    def bare(self, n: int) -> None:
+        """The same copy of the list as ours makes (so ours/bare is the proc alone), then
+        the C call selectRead makes: ns_poll1 for one handle, else ns_poll on the array
+        cffi converts from the list."""
+        handles = self.handles
+        if len(handles) == 1:
+            poll1 = _c("ns_poll1", 3)
+            for _ in range(n):
+                fds = handles[:]
+                if poll1(fds[0], 0, 0) != 0:
+                    raise RuntimeError("ns_poll1")
+            return
+        poll, new, count = _c("ns_poll", 5), ffi.new, len(handles)
+        for _ in range(n):
+            fds = handles[:]
+            if poll(new("ns_handle[]", fds), count, 0, 0, 2) != 0:
+                raise RuntimeError("ns_poll")
+
 
 class Resolve(Workload):
     """W4: getAddrInfo with AF_INET/SOCK_STREAM/IPPROTO_TCP hints, the result freed."""
@@ -242,6 +332,8 @@ class Resolve(Workload):
         self.key = f"W4 getAddrInfo {host}"
         self.target = 2.0 if host == "127.0.0.1" else 1.1
         self.versus = f"socket.getaddrinfo({host!r}, 80, AF_INET, SOCK_STREAM, IPPROTO_TCP)"
+        self.icount = 1000 if host == "127.0.0.1" else 600
+        self.bare_does = "lib.freeaddrinfo(lib.ns_getaddrinfo(b'host', 80, af, type, proto, 0))"
 
     def ours(self, n: int) -> None:
         host, port = self.host, ns.Port(80)
@@ -256,6 +348,16 @@ class Resolve(Workload):
         for _ in range(n):
             get(host, 80, af, st, pr)
 
+    def bare(self, n: int) -> None:
+        get, free = _c("ns_getaddrinfo", 6), _c("freeaddrinfo", 1)
+        host, null = self.host.encode(), ffi.NULL
+        af, st, pr = int(ns.AF_INET), int(ns.SOCK_STREAM), int(ns.IPPROTO_TCP)
+        for _ in range(n):
+            res = get(host, 80, af, st, pr, 0)
+            if res == null:
+                raise RuntimeError("ns_getaddrinfo")
+            free(res)
+
 
 class ByteOrder(Workload):
     """W5: one ntohl and one htons, four of each per loop. The results are folded into one
@@ -267,6 +369,8 @@ class ByteOrder(Workload):
     per_iter = 4
     target = 1.0
     versus = "socket.ntohl, socket.htons"
+    icount = 2000
+    bare_does = "lib.ntohl, lib.htons"
 
     @staticmethod
     def _loop(ntohl: Callable[[int], int], htons: Callable[[int], int], n: int) -> int:
@@ -283,6 +387,9 @@ class ByteOrder(Workload):
     def stdlib(self, n: int) -> None:
         self.sink = self._loop(socket.ntohl, socket.htons, n)
 
+    def bare(self, n: int) -> None:
+        self.sink = self._loop(_c("ntohl", 1), _c("htons", 1), n)
+
 
 class SockOpt(Workload):
     """W6: getSockOptInt(SOL_SOCKET, SO_RCVBUF) on a TCP socket."""
@@ -292,6 +399,8 @@ class SockOpt(Workload):
     per_iter = 4
     target = 0.80
     versus = "sock.getsockopt(SOL_SOCKET, SO_RCVBUF) on the same socket"
+    icount = 1000
+    bare_does = "lib.ns_getsockopt_int(h, SOL_SOCKET, SO_RCVBUF)"
 
     def setup(self) -> None:
         self.handle = ns.createNativeSocket()
@@ -319,6 +428,16 @@ class SockOpt(Workload):
             get(level, opt)
             get(level, opt)
 
+    def bare(self, n: int) -> None:
+        h, get = self.handle, _c("ns_getsockopt_int", 3)
+        level, opt = int(ns.SOL_SOCKET), int(ns.SO_RCVBUF)
+        for _ in range(n):
+            get(h, level, opt)
+            get(h, level, opt)
+            get(h, level, opt)
+            if get(h, level, opt) < 0:  # a failure is below INT_MIN; the size is positive
+                raise RuntimeError("ns_getsockopt_int")
+
 
 CHUNK = 64 * 1024
 
@@ -335,6 +454,7 @@ class Bulk(Workload):
     target = 0.95
     calibrate = False
     versus = "sock.sendall / sock.recv_into(buf) on the same TCP pair"
+    bare_does = "lib.send(h, data, 65536, 0) / lib.recv(h, ffi.from_buffer(buf), 65536, 0)"
 
     def __init__(self, mib: int) -> None:
         self.total = mib * 1024 * 1024
@@ -419,6 +539,30 @@ class Bulk(Workload):
 
         self._run(sender, receiver)
 
+    def bare(self, n: int) -> None:
+        _, a, b = self.handles
+        total, buf = self.total, self.buf
+        send, recv, view = _c("send", 4), _c("recv", 4), ffi.from_buffer
+        data = bytes(CHUNK)
+
+        def sender() -> None:
+            left = total
+            while left:
+                sent = send(a, data, CHUNK if left >= CHUNK else left, 0)
+                if sent <= 0:
+                    raise RuntimeError("send")
+                left -= sent
+
+        def receiver() -> None:
+            got = 0
+            while got < total:
+                r = recv(b, view(buf), CHUNK, 0)
+                if r <= 0:
+                    raise RuntimeError("recv")
+                got += r
+
+        self._run(sender, receiver)
+
 
 BATCH = 32
 
@@ -435,10 +579,28 @@ class Datagrams(Workload):
     per_iter = BATCH
     versus = "sock.sendto(msg, addr) / sock.recvfrom_into(buf) on the same sockets, one each"
 
-    def __init__(self, batched: bool) -> None:
+    icount = 50
+
+    def __init__(self, batched: bool, length: bool = False) -> None:
         self.batched = batched
+        self.length = length  # Nim's form: sendto(h, msg, 64, 0, to), recvfrom(h, buf, 2048...)
         self.key = "W8 UDP sendMany/recvMany" if batched else "W8 UDP sendto/recvfrom"
         self.target = 1.15 if batched else 0.90
+        if batched:
+            self.icount = 80
+        self.bare_does = (
+            'lib.ns_send_many(h, ffi.new("void *[]", [ffi.from_buffer(m)...]), NULL, 64, 32, '
+            "sa, salen, NULL, NULL, 0) / lib.ns_recv_many(h, bufs likewise, NULL, 2048, 32, "
+            'ffi.new("size_t[]", 32), ffi.new("struct sockaddr *[]", [a._sa...]), '
+            'ffi.new("socklen_t[]", 32), 0, NULL)'
+            if batched
+            else "lib.sendto(h, msg, 64, 0, sa, salen) / "
+            "lib.ns_recvfrom(h, ffi.from_buffer(buf), 2048, 0, sa)"
+        )
+        if length:
+            self.key += ", length passed"
+            self.target = 0.0
+            self.versus = "sock.sendto(msg, addr) / sock.recvfrom_into(buf, 2048), one each"
 
     def setup(self) -> None:
         self.receiver = ns.createNativeSocket(ns.AF_INET, ns.SOCK_DGRAM, ns.IPPROTO_UDP)
@@ -475,6 +637,15 @@ class Datagrams(Workload):
             return
         sendto, recvfrom = ns.sendto, ns.recvfrom
         sender = self.senders[0]
+        if self.length:
+            for _ in range(n):
+                for _ in range(BATCH):
+                    if sendto(s, MSG, 64, 0, to) != 64:
+                        raise RuntimeError("sendto")
+                for _ in range(BATCH):
+                    if recvfrom(r, buf, 2048, 0, sender) != 64:
+                        raise RuntimeError("recvfrom")
+            return
         for _ in range(n):
             for _ in range(BATCH):
                 if sendto(s, MSG, None, 0, to) != 64:
@@ -488,6 +659,15 @@ class Datagrams(Workload):
         addr = self.addr
         sendto, recvfrom_into = s_sock.sendto, r_sock.recvfrom_into
         buf = self.buf
+        if self.length:
+            for _ in range(n):
+                for _ in range(BATCH):
+                    if sendto(MSG, addr) != 64:
+                        raise RuntimeError("sendto")
+                for _ in range(BATCH):
+                    if recvfrom_into(buf, 2048)[0] != 64:
+                        raise RuntimeError("recvfrom_into")
+            return
         for _ in range(n):
             for _ in range(BATCH):
                 if sendto(MSG, addr) != 64:
@@ -495,6 +675,49 @@ class Datagrams(Workload):
             for _ in range(BATCH):
                 if recvfrom_into(buf)[0] != 64:
                     raise RuntimeError("recvfrom_into")
+
+    def bare(self, n: int) -> None:
+        r, s, to, buf = self.receiver, self.sender, self.to, self.buf
+        view, new, null = ffi.from_buffer, ffi.new, ffi.NULL
+        sa, salen = to._sa, to._len
+        if self.batched:
+            send_many, recv_many = _c("ns_send_many", 10), _c("ns_recv_many", 10)
+            msgs, bufs, senders = self.msgs, self.bufs, self.senders
+            for _ in range(n):
+                views = [view(m) for m in msgs]
+                if (
+                    send_many(s, new("void *[]", views), null, 64, BATCH, sa, salen, null, null, 0)
+                    != BATCH
+                ):
+                    raise RuntimeError("ns_send_many")
+                got = 0
+                while got < BATCH:
+                    views = [view(b) for b in bufs]
+                    k = recv_many(
+                        r,
+                        new("void *[]", views),
+                        null,
+                        2048,
+                        BATCH,
+                        new("size_t[]", BATCH),
+                        new("struct sockaddr *[]", [a._sa for a in senders]),
+                        new("socklen_t[]", BATCH),
+                        0,
+                        null,
+                    )
+                    if k <= 0:
+                        raise RuntimeError("ns_recv_many")
+                    got += k
+            return
+        sendto, recvfrom = _c("sendto", 6), _c("ns_recvfrom", 5)
+        sender = self.senders[0]._sa
+        for _ in range(n):
+            for _ in range(BATCH):
+                if sendto(s, MSG, 64, 0, sa, salen) != 64:
+                    raise RuntimeError("sendto")
+            for _ in range(BATCH):
+                if recvfrom(r, view(buf), 2048, 0, sender) & 0xFFFFFFFF != 64:
+                    raise RuntimeError("ns_recvfrom")
 
 
 class Blocking(Workload):
@@ -505,6 +728,8 @@ class Blocking(Workload):
     per_iter = 2
     target = 0.80
     versus = "sock.setblocking(False/True) on the same socket"
+    icount = 3000
+    bare_does = "lib.ns_nonblocking(h), lib.ns_blocking(h)"
 
     def setup(self) -> None:
         self.handle = ns.createNativeSocket()
@@ -526,11 +751,18 @@ class Blocking(Workload):
             set_blocking(False)
             set_blocking(True)
 
+    def bare(self, n: int) -> None:
+        h, off, on = self.handle, _c("ns_nonblocking", 1), _c("ns_blocking", 1)
+        for _ in range(n):
+            if off(h) or on(h):
+                raise RuntimeError("ns_nonblocking/ns_blocking")
+
 
 def all_workloads(bulk_mib: int) -> list[Workload]:
     return [
         PingPong(unix=False),
         PingPong(unix=True),
+        PingPong(unix=True, length=True),
         CreateClose(),
         SelectIdle(1),
         SelectIdle(64),
@@ -543,6 +775,7 @@ def all_workloads(bulk_mib: int) -> list[Workload]:
         SockOpt(),
         Bulk(bulk_mib),
         Datagrams(batched=False),
+        Datagrams(batched=False, length=True),
         Datagrams(batched=True),
         Blocking(),
     ]

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install what the nox sessions need on a Debian 12 machine: Nim (conformance), PyPy,
 # wine and the mingw-w64 compilers (Windows build), clang's sanitizer runtime, llvm-nm and
-# musl-gcc (crosscheck), and nox.
+# musl-gcc (crosscheck), valgrind (the benchmark's instruction counts), and nox.
 set -euo pipefail
 SUDO=""
 [ "$(id -u)" = 0 ] || SUDO=sudo
@@ -11,5 +11,5 @@ $SUDO apt-get install -y -qq --no-install-recommends \
     nim pypy3 pypy3-venv pypy3-dev \
     wine64 gcc-mingw-w64-x86-64-win32 gcc-mingw-w64-i686-win32 \
     clang libclang-rt-14-dev iproute2 util-linux build-essential \
-    llvm musl-tools file >/dev/null
+    llvm musl-tools file valgrind >/dev/null
 python3 -m pip install -q --upgrade nox
