@@ -9,7 +9,7 @@ from typing import Any, Union
 
 from nativesockets._ffi import ffi, lib
 from nativesockets.errors import _proc, c_int, c_string, fail
-from nativesockets.types import Domain, Port, Protocol, SockType
+from nativesockets.types import Domain, Port, Protocol, SockType, fitting_protocol
 
 _STORAGE = ffi.sizeof("struct sockaddr_storage")
 _SUN_PATH_OFFSET = ffi.offsetof("struct sockaddr_un", "sun_path")
@@ -480,7 +480,6 @@ _ns_getaddrinfo = lib.ns_getaddrinfo
 _FAMILIES = {int(d): int(d) for d in Domain}
 _TYPES = {int(t): int(t) for t in SockType}
 _PROTOCOLS = {int(p): int(p) for p in Protocol}
-_ANY_PROTOCOL = Protocol(0)  # IPPROTO_IP, 0 everywhere: the system's choice
 
 
 def _hints(domain: object, sockType: object, protocol: object) -> tuple[int, int, int]:
@@ -516,7 +515,8 @@ def getAddrInfo(
     ``sockType``, ``protocol`` and ``flags`` (``AI_PASSIVE``, ``AI_CANONNAME``,
     ``AI_NUMERICHOST``, ``AI_NUMERICSERV``, ``AI_V4MAPPED``, ``AI_ALL``, ``AI_ADDRCONFIG``,
     or'ed); for AF_INET6 ``AI_V4MAPPED`` is always added, as Nim does. ``protocol`` left out
-    (None) is 0: the one that fits ``sockType`` (TCP for SOCK_STREAM, UDP for SOCK_DGRAM).
+    (None) is the one that fits: IPPROTO_TCP for an IP SOCK_STREAM, IPPROTO_UDP for an IP
+    SOCK_DGRAM, else 0 (the system's choice).
     ``address`` None asks for no host: the wildcard address with ``AI_PASSIVE`` (to bind),
     else the loopback address. ``AI_CANONNAME`` fills the first node's ``ai_canonname``;
     ``AI_NUMERICHOST`` makes it a numeric lookup that never queries a name service.
@@ -532,8 +532,8 @@ def getAddrInfo(
 
     Differs from Nim: ``socket.gaierror`` with the ``EAI_*`` code, not OSError with a stale
     errno; SOCK_RAW passes a NULL service, not ""; IPv4 answers are mapped on the BSDs too;
-    the protocol left out is 0, not IPPROTO_TCP (README, Differences from Nim, rows 7, 21 and
-    26).
+    the protocol left out fits the type, not always IPPROTO_TCP (README, Differences from
+    Nim, rows 7, 21 and 26).
     """
     if address is None:
         host: Any = ffi.NULL
@@ -544,7 +544,7 @@ def getAddrInfo(
     if type(port) is not Port:
         port = Port(port)
     if protocol is None:
-        protocol = _ANY_PROTOCOL
+        protocol = fitting_protocol(domain, sockType)
     family: int = domain
     socktype: int = sockType
     proto: int = protocol

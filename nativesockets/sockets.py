@@ -17,7 +17,7 @@ from typing import Any, NoReturn, Union, overload
 from nativesockets._ffi import ffi, lib
 from nativesockets.addresses import SockAddr, name_text, sockaddr
 from nativesockets.errors import HANDLE_MAX, _proc, bad_buffer, c_int, fail, flag, handle
-from nativesockets.types import Domain, Port, Protocol, SockType, toKnownDomain
+from nativesockets.types import Domain, Port, Protocol, SockType, fitting_protocol, toKnownDomain
 
 osInvalidSocket: int = lib.NS_INVALID_SOCKET
 SOMAXCONN: int = lib.SOMAXCONN
@@ -46,12 +46,12 @@ _UNSET: Any = object()
 Buffer = Union[bytes, bytearray, memoryview]
 
 
-def _buffer(data: Any, length: int | None, writable: bool) -> tuple[Any, int]:
+def _buffer(data: Any, length: int | None, writable: bool, what: str = "buffer") -> tuple[Any, int]:
     """A C view of a Python buffer, without a copy, and the length checked against it."""
     try:  # positional arguments: cffi parses keywords slowly
         view = _from_buffer("char[]", data, True) if writable else _from_buffer(data)
     except (BufferError, TypeError):  # not a buffer, read-only, or not contiguous
-        raise bad_buffer(data, writable) from None
+        raise bad_buffer(data, writable, what) from None
     size = len(view)
     if length is None:
         return view, size
@@ -104,9 +104,10 @@ def ioctlsocket(s: int, cmd: int, argptr: bytearray | memoryview) -> int:
     if type(s) is not int or not 0 <= s <= HANDLE_MAX:
         s = handle(s)
     request = c_int(cmd, "cmd")
-    arg, _ = _buffer(argptr, None, True)
-    if len(arg) < 4:
-        raise ValueError(f"argptr holds {len(arg)} bytes, a u_long needs 4")
+    arg, size = _buffer(argptr, None, True, "argptr")
+    if size < 4:
+        ffi.release(arg)
+        raise ValueError(f"ioctlsocket(): argptr holds {size} bytes, a u_long needs 4")
     winsock: Any = lib  # the stub types the POSIX lib
     return int(winsock.ioctlsocket(s, request, ffi.cast("u_long *", arg)))
 
@@ -119,9 +120,10 @@ def createNativeSocket(
 ) -> int:
     """Create a socket. Takes the enums or raw native numbers.
 
-    ``protocol`` left out (None) is 0: the system picks the one that fits ``domain`` and
-    ``sockType`` (TCP for an IP stream socket, UDP for an IP datagram socket, the only one
-    for a Unix socket). ``inheritable`` is a bool (or an int, by its truth value).
+    ``protocol`` left out (None) is the one that fits ``domain`` and ``sockType``:
+    IPPROTO_TCP for an IP stream socket, IPPROTO_UDP for an IP datagram socket, else 0 (the
+    system's choice: a Unix socket's only one). ``inheritable`` is a bool (or an int, by
+    its truth value).
 
     POSIX: ``socket(2)`` with ``SOCK_CLOEXEC`` unless ``inheritable`` (on macOS and where
     ``SOCK_CLOEXEC`` is missing, ``socket`` then ``fcntl(2)`` ``FD_CLOEXEC``); on macOS also
@@ -134,13 +136,13 @@ def createNativeSocket(
     TypeError or ValueError for an argument that is not a C int (or a bool for
     ``inheritable``).
 
-    Differs from Nim: the protocol left out is 0, not IPPROTO_TCP, so that
+    Differs from Nim: the protocol left out fits the type, not always IPPROTO_TCP, so that
     ``createNativeSocket(AF_INET, SOCK_DGRAM)`` and ``createNativeSocket(AF_UNIX)`` work;
     SO_NOSIGPIPE on macOS (Nim's net module sets it, its nativesockets does not) (README,
     Differences from Nim, rows 24 and 26).
     """
     if protocol is None:
-        protocol = 0
+        protocol = fitting_protocol(domain, sockType)
     if type(inheritable) is not bool:
         inheritable = flag(inheritable, "inheritable")
     if type(domain) is bool or type(sockType) is bool or type(protocol) is bool:

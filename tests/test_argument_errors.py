@@ -13,6 +13,7 @@ from typing import Any, Callable
 import pytest
 
 import nativesockets as ns
+from nativesockets.errors import HANDLE_MAX
 
 WINDOWS = sys.platform == "win32"
 Port_out = 2**16
@@ -81,7 +82,7 @@ TABLE: list[tuple[str, tuple[Any, ...], type[Exception], str]] = [
     ("getSockDomain", (-1,), ValueError, r"invalid socket handle -1"),
     ("selectRead", ((h,),), TypeError, r"the handles must be a list of ints, not tuple"),
     ("selectRead", ([h, "x"],), TypeError, r"a socket handle must be an int, not str"),
-    ("selectRead", ([2**40],), ValueError, r"invalid socket handle 1099511627776"),
+    ("selectRead", ([HANDLE_MAX + 1],), ValueError, rf"invalid socket handle {HANDLE_MAX + 1}"),
     ("selectRead", ([h, -3],), ValueError, r"invalid socket handle -3 in the list"),
     ("selectRead", ([True],), TypeError, r"a socket handle must be an int, not bool"),
     ("selectWrite", ([h], "x"), TypeError, r"timeout must be an int, not str"),
@@ -138,7 +139,13 @@ TABLE: list[tuple[str, tuple[Any, ...], type[Exception], str]] = [
     ("toSockType", (1,), TypeError, r"protocol must be a Protocol, not int"),
     ("raiseOSError", ("x",), TypeError, r"code must be an int, not str"),
 ]
-if not WINDOWS:
+if WINDOWS:
+    TABLE += [
+        ("ioctlsocket", (h, 1, b"abcd"), TypeError, r"argptr must be a writable"),
+        ("ioctlsocket", (h, 1, bytearray(2)), ValueError, r"argptr holds 2 bytes, a u_long"),
+        ("ioctlsocket", (h, "x", bytearray(4)), TypeError, r"cmd must be an int, not str"),
+    ]
+else:
     TABLE += [
         ("fcntl", (h, "x"), TypeError, r"cmd must be an int, not str"),
         ("fcntl", (h, 5, 0), ValueError, r"command 5 does not take an int argument"),
