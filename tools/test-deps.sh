@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Install what the nox sessions need on a Debian 12 machine: Nim (conformance), PyPy,
-# wine and the mingw-w64 compilers (Windows build), clang's sanitizer runtime, and nox.
+# Install what the nox sessions need on a Debian 12 machine: Nim (conformance), PyPy 3.9,
+# wine and the mingw-w64 compilers (Windows build), clang's sanitizer runtime, nox, and the
+# Debian sid chroot with CPython 3.14, 3.15 and PyPy 3.11 (tools/sid-chroot.sh; reused if
+# already built).
 set -euo pipefail
 SUDO=""
 [ "$(id -u)" = 0 ] || SUDO=sudo
@@ -9,5 +11,6 @@ $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends \
     nim pypy3 pypy3-venv pypy3-dev \
     wine64 gcc-mingw-w64-x86-64-win32 gcc-mingw-w64-i686-win32 \
-    clang libclang-rt-14-dev iproute2 util-linux build-essential >/dev/null
+    clang libclang-rt-14-dev iproute2 util-linux build-essential debootstrap >/dev/null
 python3 -m pip install -q --upgrade nox
+bash "$(dirname "$0")/sid-chroot.sh" setup
