@@ -78,8 +78,10 @@ enter() {
         fi
         mount --bind "$f" "$ROOT$f"
     done
-    # the checkout (from noxfile.py) and pip's local wheel directories, at the same paths
-    IFS=: read -r -a dirs <<<"${NATIVESOCKETS_SID_BIND:-}"
+    # the checkout (noxfile.py names it; else the git checkout around the current directory,
+    # or that directory) and pip's local wheel directories, at the same paths
+    local bind=${NATIVESOCKETS_SID_BIND:-$(git -C "$PWD" rev-parse --show-toplevel 2>/dev/null || pwd)}
+    IFS=: read -r -a dirs <<<"$bind"
     read -r -a more <<<"${PIP_FIND_LINKS:-}"
     for d in "${dirs[@]}" "${more[@]}"; do
         case $d in /*) ;; *) continue ;; esac
