@@ -139,13 +139,34 @@ def _byte_order(name: str, bits: int) -> Callable[[int], int]:
         return c
     index = _operator.index
 
-    def wrapper(x: int, /) -> int:
-        if type(x) is not int:
-            x = index(x)  # int-likes and bools; TypeError for anything else
-        try:
+    def convert(x: Any) -> int:  # the rare inputs, checked here
+        x = index(x)  # an int from an int-like or a bool; TypeError for anything else
+        if 0 <= x <= top:
             return c(x)
-        except ValueError:  # CPython 3.14+ for a negative value
-            raise OverflowError(f"{name}: {x} is out of range [0, {top}]") from None
+        raise OverflowError(f"{name}: {x} is out of range [0, {top}]")
+
+    try:
+        c(IntConvertible())
+        takes_int_convertible = True
+    except TypeError:
+        takes_int_convertible = False
+
+    if not takes_int_convertible:  # the stdlib's: all it takes, the contract takes too
+
+        def wrapper(x: int, /) -> int:
+            # C's own checks on the fast path (a `try` costs nothing until it catches): a
+            # ValueError (CPython 3.14+'s for a negative value) or a TypeError (an int-like
+            # that 3.10-3.13's htonl refuses) goes to convert, which raises or retries.
+            try:
+                return c(x)
+            except (TypeError, ValueError):
+                pass
+            return convert(x)
+
+    else:  # cffi's takes objects with only __int__ too: only ints reach it
+
+        def wrapper(x: int, /) -> int:
+            return c(x) if type(x) is int else convert(x)
 
     wrapper.__name__ = wrapper.__qualname__ = name
     wrapper.__doc__ = c.__doc__

@@ -10,8 +10,9 @@
 # Layout, outside any checkout (NATIVESOCKETS_SID_CACHE, default /var/cache/nativesockets):
 #   sid/              the chroot (debootstrap --variant=minbase sid; ~0.7 GB)
 #   bin/python3.14    a wrapper on the host that runs "$0" inside the chroot, where the same
-#   bin/python3.15    path is a symlink to the real interpreter; nox finds them on PATH, and a
-#   bin/pypy3.11      venv made from them works from both sides (see noxfile.py)
+#   bin/python3.15    path is a script that execs the real interpreter under that name; nox
+#   bin/pypy3.11      finds them on PATH, and a venv made from them works from both sides
+#                     (see noxfile.py)
 #   sid-chroot.sh     a copy of this script, which the wrappers call
 #
 # Nothing stays mounted on the host. Every `run` enters a new mount namespace (unshare -m,
@@ -54,12 +55,22 @@ remove() {
         log "unmounting $m"
         umount -R "$m" 2>/dev/null || umount -l "$m" || true
     done
+    left=$(in_use)
+    [ -z "$left" ] || die "in use by process(es) $left, not deleting $ROOT"
     left=$(mounts_under "$ROOT")
     if [ -n "$left" ]; then
         die "still mounted under $ROOT, not deleting it:"$'\n'"$left"
     fi
     log "deleting $ROOT"
     rm -rf --one-file-system "$ROOT"
+}
+
+in_use() { # the processes whose root is the chroot (a session running in it)
+    local p
+    for p in /proc/[0-9]*; do
+        [ "$(readlink "$p/root" 2>/dev/null)" = "$ROOT" ] && echo "${p#/proc/}"
+    done
+    return 0
 }
 
 # Inside a private mount namespace (see `run`): bind what the tests need, then chroot.
@@ -123,7 +134,7 @@ install_wrappers() {
         cat >"$BIN/$name.new" <<EOF
 #!/bin/sh
 # Made by tools/sid-chroot.sh: runs this path (or the venv link to it that was run) inside
-# the sid chroot at $ROOT, where it is a link to $target.
+# the sid chroot at $ROOT, where it is a script that runs $target.
 exec $CACHE/sid-chroot.sh run "\$0" "\$@"
 EOF
         chmod 755 "$BIN/$name.new"
@@ -139,6 +150,9 @@ copy_ca() { # pip inside needs the host's CA certificates (the egress proxy sign
 }
 
 setup() {
+    mkdir -p "$CACHE"
+    exec 9>"$CACHE/.lock" # one setup at a time
+    flock 9
     if [ -f "$READY" ] && [ "$(cat "$READY")" = "$STAMP" ]; then
         copy_ca
         install_wrappers
