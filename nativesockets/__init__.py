@@ -123,8 +123,14 @@ def _byte_order(name: str, bits: int) -> Callable[[int], int]:
                 return False
         except Exception:
             return False
-        bad = [(-1, OverflowError), (top + 1, OverflowError), (1 << 64, OverflowError)]
-        bad += [(IntConvertible(), TypeError), (1.0, TypeError), ("1", TypeError)]
+        bad: list[tuple[object, type[Exception]]] = [
+            (-1, OverflowError),
+            (top + 1, OverflowError),
+            (1 << 64, OverflowError),
+            (IntConvertible(), TypeError),
+            (1.0, TypeError),
+            ("1", TypeError),
+        ]
         for value, error in bad:
             try:
                 f(value)
@@ -146,7 +152,7 @@ def _byte_order(name: str, bits: int) -> Callable[[int], int]:
         raise OverflowError(f"{name}: {x} is out of range [0, {top}]")
 
     try:
-        c(IntConvertible())
+        c(IntConvertible())  # type: ignore[arg-type]
         takes_int_convertible = True
     except TypeError:
         takes_int_convertible = False
