@@ -12,13 +12,14 @@ Nim, row 14).
 ``ntohl``, ``ntohs``, ``htonl`` and ``htons`` are C functions: on CPython the stdlib's own
 (``socket.ntohl``...: no system call, so no GIL to release, three times as fast as a cffi
 call), on PyPy the system's through cffi (``ntohl(3)`` on POSIX, ``ntohl`` from Winsock on
-Windows), whose JIT inlines them; their docstrings are theirs. They behave the same on
-every interpreter: an int, a bool or an int-like object (``__index__``) in range (16 bits
-for ``ntohs``/``htons``, 32 for ``ntohl``/``htonl``) converts; a negative or too large value
-raises OverflowError; anything else (a float, a str, an object with ``__int__`` only)
-raises TypeError (README, Differences from Nim, row 14). Where the C function does not
-already do exactly that (CPython 3.14's raises ValueError for a negative value, 3.10-3.13's
-``htonl`` refuses int-likes, cffi's takes ``__int__``), a thin wrapper makes it so.
+Windows), whose JIT inlines them; each keeps the C function's docstring. They behave the
+same on every interpreter: an int, a bool or an int-like object (``__index__``) in range
+(16 bits for ``ntohs``/``htons``, 32 for ``ntohl``/``htonl``) converts; a negative or too
+large value raises OverflowError; anything else (a float, a str, an object with only
+``__int__``) raises TypeError (README, Differences from Nim, row 14). Where the C function
+does not already do exactly that (CPython 3.14's raise ValueError for a negative value,
+3.10-3.13's ``ntohl``/``htonl`` refuse int-likes, cffi's take ``__int__``), a thin wrapper
+(``__wrapped__``: the C function) makes it so.
 """
 
 import operator as _operator
