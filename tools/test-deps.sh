@@ -13,4 +13,4 @@ $SUDO apt-get install -y -qq --no-install-recommends \
     wine64 gcc-mingw-w64-x86-64-win32 gcc-mingw-w64-i686-win32 \
     clang libclang-rt-14-dev iproute2 util-linux build-essential debootstrap >/dev/null
 python3 -m pip install -q --upgrade nox
-bash "$(dirname "$0")/sid-chroot.sh" setup
+$SUDO bash "$(dirname "$0")/sid-chroot.sh" setup
