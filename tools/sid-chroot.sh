@@ -4,7 +4,8 @@
 #
 #   tools/sid-chroot.sh setup      build the chroot, or reuse the one already built (idempotent)
 #   tools/sid-chroot.sh run CMD..  run CMD inside it (cwd kept), in a private mount namespace
-#   tools/sid-chroot.sh remove     unmount whatever is mounted under it, then delete it
+#   tools/sid-chroot.sh remove     unmount whatever is mounted under it, then delete it (not
+#                                  while a process runs in it)
 #   tools/sid-chroot.sh status     where it is and whether it is ready
 #
 # Layout, outside any checkout (NATIVESOCKETS_SID_CACHE, default /var/cache/nativesockets):
@@ -18,9 +19,10 @@
 # Nothing stays mounted on the host. Every `run` enters a new mount namespace (unshare -m,
 # private propagation) and binds /dev, /proc, /etc/hosts, /etc/resolv.conf and the
 # directories in NATIVESOCKETS_SID_BIND (colon-separated; noxfile.py passes the checkout)
-# there; the mounts end with the process. `remove` still checks with findmnt, unmounts
-# what it finds, and refuses to delete while anything is mounted under the chroot, so an
-# rm -rf can never reach the host's /dev, /proc or a checkout through a bind mount.
+# there; the mounts end with the process. `remove` (and a setup that rebuilds) still
+# checks with findmnt, unmounts what it finds, and refuses to delete while anything is
+# mounted under the chroot or a process has it as its root, so an rm -rf can never reach
+# the host's /dev, /proc or a checkout through a bind mount; rm --one-file-system as well.
 set -euo pipefail
 
 CACHE=${NATIVESOCKETS_SID_CACHE:-/var/cache/nativesockets}
@@ -149,10 +151,14 @@ copy_ca() { # pip inside needs the host's CA certificates (the egress proxy sign
     fi
 }
 
-setup() {
+lock() { # one setup or remove at a time
     mkdir -p "$CACHE"
-    exec 9>"$CACHE/.lock" # one setup at a time
+    exec 9>"$CACHE/.lock"
     flock 9
+}
+
+setup() {
+    lock
     if [ -f "$READY" ] && [ "$(cat "$READY")" = "$STAMP" ]; then
         copy_ca
         install_wrappers
@@ -203,7 +209,10 @@ _enter)
     shift
     enter "$@"
     ;;
-remove) remove ;;
+remove)
+    lock
+    remove
+    ;;
 status)
     if [ -f "$READY" ]; then echo "ready: $ROOT ($(cat "$READY"))"; else echo "not built: $ROOT"; fi
     mounts_under "$ROOT"
