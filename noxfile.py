@@ -55,6 +55,11 @@ nox.options.sessions = [
 ]
 
 
+# Debian 12's PyPy is Python 3.9, below requires-python (CPython 3.9 reached its end of
+# life), and still tested and benchmarked: it is the PyPy that Debian 12 installs. Only the
+# package itself skips the requires-python check there.
+DEBIAN_PYPY = {"pypy3.9", "pypy3"}
+
 # hypothesis's newest releases ship a Rust core: wheels for CPython and for PyPy 7.3's ABI
 # only, so pip builds the sdist (which fetches a Rust toolchain) on Debian's PyPy 8.0. Pin
 # the last pure-Python releases: 6.155.7 (Python 3.10+), 6.141.1 (the last for 3.9).
@@ -79,10 +84,7 @@ def pytest(session: nox.Session, *args: str) -> None:
 @nox.session(python=PYTHONS, venv_backend="venv")
 def tests(session: nox.Session) -> None:
     """The test suite against the installed package; 3.14, 3.15, PyPy 3.11 in the sid chroot."""
-    if session.python == "pypy3.9":
-        # Debian 12's PyPy is Python 3.9, below requires-python (CPython 3.9 reached its end
-        # of life), and still tested: it is the PyPy that Debian 12 installs. Only the
-        # package itself skips the check; pytest and hypothesis come in 3.9's versions.
+    if session.python in DEBIAN_PYPY:  # pytest and hypothesis in 3.9's versions
         session.install("pytest", *HYPOTHESIS)
         session.install("--ignore-requires-python", ".")
     else:
@@ -145,5 +147,5 @@ def docs(session: nox.Session) -> None:
 @nox.session(python=["3.11", "pypy3"])
 def bench(session: nox.Session) -> None:
     """Each workload through nativesockets and the stdlib in one run; ratios ours/stdlib."""
-    session.install(".")
+    session.install(*(["--ignore-requires-python"] if session.python in DEBIAN_PYPY else []), ".")
     session.run("python", "benchmarks/run.py", *session.posargs)
