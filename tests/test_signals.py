@@ -146,8 +146,12 @@ def test_select_timeout_runs_its_course_despite_signals(handled: list[int]) -> N
 # --- SIGINT: KeyboardInterrupt, promptly --------------------------------------------------
 
 INTERRUPTED = """
-import json, socket, sys, threading, time
+import json, signal, socket, sys, threading, time
 import nativesockets as ns
+
+# Python installs its SIGINT handler only where SIGINT was not ignored at startup, and a
+# run in the background (`nox &`, nohup, some CI runners) passes SIGINT on ignored.
+signal.signal(signal.SIGINT, signal.default_int_handler)
 
 what = sys.argv[1]
 lst = socket.socket()

@@ -12,8 +12,9 @@
 #   4. auditwheel repairs the wheel to a manylinux tag (patchelf from PATH);
 #   5. the repaired wheel alone (and pytest, hypothesis) goes into a fresh venv, and a copy of
 #      tests/ runs against it from a temp dir: nothing of the checkout is importable there.
-#      An abi3 wheel is tested so on every CPython >= 3.9 on PATH (python3.9, python3.10...),
-#      another on $PYTHON only; DIST_TEST_PYTHONS="python3.9 python3.13" chooses;
+#      An abi3 wheel (cp310-abi3) is tested so on every CPython >= 3.10 on PATH (python3.10,
+#      python3.11...), another on $PYTHON only; DIST_TEST_PYTHONS="python3.10 python3.13"
+#      chooses;
 #   6. the sdist and the repaired wheel are copied to dist/ (DIST_DIR) and the tag printed.
 # The test run takes pytest arguments after the script's name (e.g. `-x -k interop`).
 set -euo pipefail
@@ -131,9 +132,9 @@ WHEEL_NAME=$(basename "$REPAIRED" .whl)
 TAG=${WHEEL_NAME#*-*-}
 if [ -n "${DIST_TEST_PYTHONS:-}" ]; then
     read -r -a TEST_PYTHONS <<<"$DIST_TEST_PYTHONS"
-elif [[ $TAG == *-abi3-* ]]; then # cp39-abi3-...: any CPython from 3.9 on
+elif [[ $TAG == *-abi3-* ]]; then # cp310-abi3-...: any CPython from 3.10 on
     TEST_PYTHONS=()
-    for minor in $(seq 9 20); do
+    for minor in $(seq 10 20); do
         command -v "python3.$minor" >/dev/null && TEST_PYTHONS+=("python3.$minor")
     done
 fi

@@ -69,6 +69,13 @@ class Expected:
     may_match: bool = False
 
 
+def _v6_loopback(o: dict[str, Any]) -> bool:
+    """The hostent of ::1 from a hosts file that names it (a stock Debian one does: with
+    localhost and ip6-localhost); without such a line the lookup fails (herror)."""
+    r = o.get("result", {})
+    return r.get("addrtype") == "AF_INET6" and r.get("addrList") == ["::1"] and bool(r["name"])
+
+
 def exactly(nim: dict[str, Any], ours: dict[str, Any]) -> Check:
     return lambda n, o: n == nim and o == ours
 
@@ -189,7 +196,7 @@ EXPECTED_DIFFERENCES: dict[str, Expected] = {
     ),
     # 5. getHostByAddr takes IPv6; text that is no address raises ValueError
     "getHostByAddr_::1": Expected(
-        5, lambda n, o: nim_oserror(n) and our_error(o, "herror", (1, 2, 4))
+        5, lambda n, o: nim_oserror(n) and (our_error(o, "herror", (1, 2, 4)) or _v6_loopback(o))
     ),
     "getHostByAddr_not_an_address": Expected(
         5, lambda n, o: nim_oserror(n) and o == err("ValueError")
