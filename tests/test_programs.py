@@ -301,7 +301,7 @@ def test_message_flags_work(handles: Handles) -> None:
     [
         (ns.SOL_SOCKET, ns.SO_RCVBUF),
         (ns.SOL_SOCKET, ns.SO_SNDBUF),
-        (ns.SOL_SOCKET, ns.SO_RCVLOWAT),
+        (ns.SOL_SOCKET, ns.SO_KEEPALIVE),
         (ns.IPPROTO_IP, ns.IP_TTL),
         (ns.IPPROTO_TCP, ns.TCP_NODELAY),
     ],
