@@ -82,21 +82,22 @@ _SOCKTYPES = {
 }
 
 
-# The protocol that fits an IP socket type, and the families it fits (AF_UNSPEC: any IP one).
-_FITTING = {SockType.SOCK_STREAM: Protocol.IPPROTO_TCP, SockType.SOCK_DGRAM: Protocol.IPPROTO_UDP}
-_IP = {Domain.AF_INET, Domain.AF_INET6, Domain.AF_UNSPEC}
-_ANY = Protocol(0)  # IPPROTO_IP, 0 everywhere: the system's choice
+_TCP, _UDP, _ANY = Protocol.IPPROTO_TCP, Protocol.IPPROTO_UDP, Protocol(0)  # 0: any
+_INET, _INET6, _UNSPEC = Domain.AF_INET, Domain.AF_INET6, Domain.AF_UNSPEC
+_STREAM, _DGRAM = SockType.SOCK_STREAM, SockType.SOCK_DGRAM
 
 
 def fitting_protocol(domain: object, sockType: object) -> Protocol:
     """The protocol a call uses when the caller leaves it out: TCP for an IP stream socket,
-    UDP for an IP datagram socket, else 0 (the system's choice: a Unix socket's only one).
-    Not checked here: an argument of the wrong type gives 0, and the call's own checks
-    reject it."""
-    try:
-        return _FITTING.get(sockType, _ANY) if domain in _IP else _ANY  # type: ignore[call-overload]
-    except TypeError:  # unhashable
-        return _ANY
+    UDP for an IP datagram socket (AF_UNSPEC counting as IP), else 0 (the system's choice:
+    a Unix socket's only one). Not checked here: an argument of the wrong type gives 0, and
+    the call's own checks reject it. (== and not a dict: hashing an enum runs Python code.)"""
+    if domain == _INET or domain == _INET6 or domain == _UNSPEC:
+        if sockType == _STREAM:
+            return _TCP
+        if sockType == _DGRAM:
+            return _UDP
+    return _ANY
 
 
 def toInt(value: Domain | SockType | Protocol) -> int:
