@@ -59,6 +59,7 @@ need |= {p.relative_to(root).as_posix() for p in root.glob("cdefs/*.h")}
 need |= {p.relative_to(root).as_posix() for p in root.glob("csrc/*.[ch]")}
 need |= {p.relative_to(root).as_posix() for p in root.glob("nativesockets/*.py")}
 need |= {p.relative_to(root).as_posix() for p in root.glob("tests/**/test_*.py")}
+need |= {p.relative_to(root).as_posix() for p in root.glob("benchmarks/*.py")}
 missing = sorted(need - files)
 compiled = sorted(n for n in files if n.endswith((".so", ".pyd", ".o", ".pyc", "_native.c")))
 print(f"{len(files)} files; cdefs: {sorted(n for n in files if n.startswith('cdefs/'))}")
@@ -141,6 +142,7 @@ fi
 [ "${#TEST_PYTHONS[@]}" -gt 0 ] || TEST_PYTHONS=("$PY")
 mkdir "$WORK/run"
 cp -r "$WORK/src/tests" "$WORK/run/tests"
+cp -r "$WORK/src/benchmarks" "$WORK/run/benchmarks" # tests/test_bench_harness.py runs its loops
 cp "$WORK/src/README.md" "$WORK/run/" # tests/test_readme.py runs its examples
 # tests/test_winsock_decls.py checks the source tree's cdefs with tools/windows, not the
 # installed wheel: it runs in the tests and windows sessions, not here.
