@@ -37,8 +37,13 @@ int ns_getname(ns_handle s, int peer, struct ns_name *out);
 int ns_format(const struct sockaddr *sa, socklen_t len, int strip_mapped, struct ns_name *out);
 int ns_sockport(ns_handle s);
 int ns_sockfamily(ns_handle s);
-long long ns_getsockopt_int(ns_handle s, int level, int optname);
-int ns_setsockopt_int(ns_handle s, int level, int optname, int value);
+/* The hot procs' helpers (csrc/common.c) check the handle first: NS_CHECK (for
+ * ns_getsockopt_int NS_CHECK_OPT, below INT_MIN) for one below `low`, before any system call. */
+#define NS_CHECK ...
+#define NS_CHECK_OPT ...
+/* The option's value, or below INT_MIN on failure (NS_CHECK_OPT, or one less with errno). */
+long long ns_getsockopt_int(ns_handle s, int level, int optname, ns_handle low);
+int ns_setsockopt_int(ns_handle s, int level, int optname, int value, ns_handle low);
 /* -2, before any system call: a handle below low (Python passes 2, then 0: see posix.c) */
 int ns_poll(ns_handle *handles, int n, int for_write, int timeout_ms, ns_handle low);
 /* ns_poll for one handle, with no array: 1 ready, 0 not, -1 failure, -2 a negative handle. */
@@ -62,7 +67,13 @@ void ns_sockaddr_init(struct sockaddr *sa, int family, int len);
 /* recvfrom(2) that returns the sender's length with the count: count | addrlen << 32, or -1.
  * sa is NULL or points to a struct sockaddr_storage; addrlen is at most its size; len is
  * capped at INT_MAX (as Linux caps every read), so the count fits in 32 bits. */
-long long ns_recvfrom(ns_handle s, void *buf, size_t len, int flags, struct sockaddr *sa);
-/* ns_set_blocking(s, 1) and (s, 0) with one argument, which cffi passes faster. */
+long long ns_recvfrom(ns_handle s, void *buf, size_t len, int flags, struct sockaddr *sa,
+                      ns_handle low);
+/* ns_set_blocking(s, 1) and (s, 0) with low 2, in one argument, which cffi passes faster. */
 int ns_blocking(ns_handle s);
 int ns_nonblocking(ns_handle s);
+/* send, recv and sendto (Winsock's lengths capped at INT_MAX). */
+long long ns_send(ns_handle s, const void *buf, size_t len, int flags, ns_handle low);
+long long ns_recv(ns_handle s, void *buf, size_t len, int flags, ns_handle low);
+long long ns_sendto(ns_handle s, const void *buf, size_t len, int flags,
+                    const struct sockaddr *to, int tolen, ns_handle low);

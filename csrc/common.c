@@ -15,15 +15,45 @@ static void ns_sockaddr_init(struct sockaddr *sa, int family, int len)
     sa->sa_family = family;
 }
 
-/* ns_set_blocking(s, 1) and (s, 0) with one argument, which cffi passes faster. */
+/* ---- the hot procs, one C call each (nativesockets/sockets.py; benchmarks/run.py) ------
+ * Each checks the handle before any system call and returns NS_CHECK for one below `low`.
+ * Python passes 2: a negative handle, and 0 or 1, which Python may have been given as a
+ * bool, go to its slow path, which checks every argument and calls again with 0. So the
+ * common call checks its handle here, at the cost of a C comparison, not in Python. */
+
+/* ns_set_blocking(s, 1) and (s, 0), with low 2: cffi passes one argument several times
+ * faster than two (it packs two or more in a tuple). The slow path calls ns_set_blocking. */
 static int ns_blocking(ns_handle s)
 {
-    return ns_set_blocking(s, 1);
+    return s < 2 ? NS_CHECK : ns_set_blocking(s, 1);
 }
 
 static int ns_nonblocking(ns_handle s)
 {
-    return ns_set_blocking(s, 0);
+    return s < 2 ? NS_CHECK : ns_set_blocking(s, 0);
+}
+
+/* send(2), recv(2) and sendto(2) (Winsock: lengths capped at INT_MAX, its int). */
+static long long ns_send(ns_handle s, const void *buf, size_t len, int flags, ns_handle low)
+{
+    if (s < low)
+        return NS_CHECK;
+    return send(s, (const char *)buf, NS_IO_LEN(len), flags);
+}
+
+static long long ns_recv(ns_handle s, void *buf, size_t len, int flags, ns_handle low)
+{
+    if (s < low)
+        return NS_CHECK;
+    return recv(s, (char *)buf, NS_IO_LEN(len), flags);
+}
+
+static long long ns_sendto(ns_handle s, const void *buf, size_t len, int flags,
+                           const struct sockaddr *to, int tolen, ns_handle low)
+{
+    if (s < low)
+        return NS_CHECK;
+    return sendto(s, (const char *)buf, NS_IO_LEN(len), flags, to, tolen);
 }
 
 /* An IPv4, IPv6 or Unix address as text and port; Unix: the path's bytes, in out->len bytes

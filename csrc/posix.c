@@ -89,6 +89,11 @@ typedef int ns_handle;
 
 #define NS_INVALID_SOCKET (-1)
 #define NS_HANDLE_MAX INT_MAX
+/* The hot procs' helpers check the handle before any system call: NS_CHECK (NS_CHECK_OPT
+   for ns_getsockopt_int) for one below `low` (cdefs/shim.h). */
+#define NS_CHECK (-2)
+#define NS_CHECK_OPT ((long long)INT_MIN - 2)
+#define NS_IO_LEN(n) (n)         /* send(2)... take a size_t */
 #define NS_SUN_PATH_LENGTH ((int)sizeof(((struct sockaddr_un *)0)->sun_path))
 #if defined(SOCK_CLOEXEC) && !defined(__APPLE__)
 #define NS_HAS_ACCEPT4 1
@@ -244,17 +249,21 @@ static int ns_sockport(ns_handle s)
 }
 
 /* The option's value, or a number below INT_MIN (errno set) on failure. */
-static long long ns_getsockopt_int(ns_handle s, int level, int optname)
+static long long ns_getsockopt_int(ns_handle s, int level, int optname, ns_handle low)
 {
     int value = 0;
+    if (s < low)
+        return NS_CHECK_OPT;
     socklen_t len = sizeof(value);
     if (getsockopt(s, level, optname, &value, &len) == -1)
         return (long long)INT_MIN - 1;
     return value;
 }
 
-static int ns_setsockopt_int(ns_handle s, int level, int optname, int value)
+static int ns_setsockopt_int(ns_handle s, int level, int optname, int value, ns_handle low)
 {
+    if (s < low)
+        return NS_CHECK;
     return setsockopt(s, level, optname, &value, sizeof(value));
 }
 
@@ -501,10 +510,14 @@ static int ns_poll1(ns_handle s, int for_write, int timeout_ms)
     return (p.revents & (p.events | POLLHUP | POLLERR)) ? 1 : 0;
 }
 
-static long long ns_recvfrom(ns_handle s, void *buf, size_t len, int flags, struct sockaddr *sa)
+static long long ns_recvfrom(ns_handle s, void *buf, size_t len, int flags, struct sockaddr *sa,
+                             ns_handle low)
 {
     socklen_t alen = sizeof(struct sockaddr_storage);
-    ssize_t r = recvfrom(s, buf, len > INT_MAX ? INT_MAX : len, flags, sa, sa ? &alen : NULL);
+    ssize_t r;
+    if (s < low)
+        return NS_CHECK;
+    r = recvfrom(s, buf, len > INT_MAX ? INT_MAX : len, flags, sa, sa ? &alen : NULL);
     if (r < 0)
         return -1;
     if (alen > sizeof(struct sockaddr_storage))

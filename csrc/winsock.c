@@ -24,6 +24,11 @@ typedef intptr_t ns_handle;
 #define NS_HAS_AUTOBIND 0        /* an empty AF_UNIX path: no autobind on Windows */
 #define NS_INVALID_SOCKET ((ns_handle)-1)
 #define NS_HANDLE_MAX INTPTR_MAX
+/* The hot procs' helpers check the handle before any system call: NS_CHECK (NS_CHECK_OPT
+   for ns_getsockopt_int) for one below `low` (cdefs/shim.h). */
+#define NS_CHECK (-2)
+#define NS_CHECK_OPT ((long long)INT_MIN - 2)
+#define NS_IO_LEN(n) ((n) > INT_MAX ? INT_MAX : (int)(n))   /* send... take an int */
 #define NS_SUN_PATH_LENGTH ((int)sizeof(((struct sockaddr_un *)0)->sun_path))
 #define NS_HAS_ACCEPT4 0
 /* The feature flags csrc/posix.c tests for (cdefs/shim.h), with their Windows values. */
@@ -207,17 +212,21 @@ static int ns_sockport(ns_handle s)
 
 /* The option's value, or a number below INT_MIN (error set) on failure. Some options are
    a one-byte BOOLEAN on some Windows versions: the rest of value stays 0. */
-static long long ns_getsockopt_int(ns_handle s, int level, int optname)
+static long long ns_getsockopt_int(ns_handle s, int level, int optname, ns_handle low)
 {
     int value = 0;
     int len = sizeof(value);
+    if (s < low)
+        return NS_CHECK_OPT;
     if (getsockopt(s, level, optname, (char *)&value, &len) == SOCKET_ERROR)
         return (long long)INT_MIN - 1;
     return value;
 }
 
-static int ns_setsockopt_int(ns_handle s, int level, int optname, int value)
+static int ns_setsockopt_int(ns_handle s, int level, int optname, int value, ns_handle low)
 {
+    if (s < low)
+        return NS_CHECK;
     if (setsockopt(s, level, optname, (const char *)&value, sizeof(value)) == SOCKET_ERROR)
         return -1;
     return 0;
@@ -317,10 +326,14 @@ static int ns_poll1(ns_handle s, int for_write, int timeout_ms)
    sa is NULL or points to a struct sockaddr_storage; len is capped at INT_MAX (recvfrom
    takes an int). A datagram longer than the buffer fails with WSAEMSGSIZE, as Winsock
    says (the buffer then holds its start). */
-static long long ns_recvfrom(ns_handle s, void *buf, size_t len, int flags, struct sockaddr *sa)
+static long long ns_recvfrom(ns_handle s, void *buf, size_t len, int flags, struct sockaddr *sa,
+                             ns_handle low)
 {
     int alen = sizeof(struct sockaddr_storage);
-    int r = recvfrom(s, (char *)buf, len > INT_MAX ? INT_MAX : (int)len, flags, sa,
+    int r;
+    if (s < low)
+        return NS_CHECK;
+    r = recvfrom(s, (char *)buf, len > INT_MAX ? INT_MAX : (int)len, flags, sa,
                      sa ? &alen : NULL);
     if (r == SOCKET_ERROR)
         return -1;

@@ -30,12 +30,27 @@ _STORAGE = ffi.sizeof("struct sockaddr_storage")
 _SHUT = {lib.SHUT_RD, lib.SHUT_WR, lib.SHUT_RDWR}
 # The C functions and cffi helpers of the hot paths, bound once: looking a name up on
 # ``lib`` costs nearly as much as calling it (benchmarks/run.py measures these paths).
-_send, _recv, _sendto = lib.send, lib.recv, lib.sendto
+_sys_send, _sys_recv, _sys_sendto = lib.send, lib.recv, lib.sendto
 _from_buffer, _release, _new, _memmove = ffi.from_buffer, ffi.release, ffi.new, ffi.memmove
 _ns_socket, _ns_close = lib.ns_socket, lib.ns_close
 _ns_blocking, _ns_nonblocking = lib.ns_blocking, lib.ns_nonblocking
 _ns_getsockopt_int, _ns_poll, _ns_poll1 = lib.ns_getsockopt_int, lib.ns_poll, lib.ns_poll1
 _ns_recvfrom, _ns_accept = lib.ns_recvfrom, lib.ns_accept
+_ns_send, _ns_recv, _ns_sendto = lib.ns_send, lib.ns_recv, lib.ns_sendto
+_ns_setsockopt_int = lib.ns_setsockopt_int
+# The fast paths of the hot procs hand the handle to C unchecked, with low 2: C returns
+# _CHECK (_CHECK_OPT for getSockOptInt), before any system call, for a handle below 2 (a
+# negative one, or 0 or 1, which may be a bool), and the proc then takes its slow path,
+# which checks every argument in Python. cffi itself refuses a handle that is not an int
+# or out of its C range (TypeError, OverflowError): the slow path then raises the error
+# that names the proc, or converts an int-like (__index__) handle and makes the call.
+_LOW = 2
+_CHECK = lib.NS_CHECK
+_CHECK_OPT = lib.NS_CHECK_OPT
+# ``flags is _ZERO``: the one test the default flags pay (False is never this object; any
+# other value is checked by type).
+_ZERO = 0
+_HANDLE_MIN = -HANDLE_MAX - 1  # the C type's range (cffi's OverflowError outside it)
 _NULL = ffi.NULL
 _HANDLE_SIZE = ffi.sizeof("ns_handle")
 _HANDLE_FORMAT = "i" if _HANDLE_SIZE == 4 else "q"
@@ -64,6 +79,20 @@ def _buffer(data: Any, length: int | None, writable: bool, what: str = "buffer")
             ffi.release(view)
             raise
     return view, length
+
+
+def _took(socket: object, *ints: object) -> bool:
+    """Whether cffi took these arguments: a handle and C ints in their C ranges. Then a
+    TypeError or OverflowError at a fast path's C call came from a signal handler that ran
+    when the call returned (the system call done): it must propagate, not start a retry."""
+    if not isinstance(socket, int) or not _HANDLE_MIN <= socket <= HANDLE_MAX:
+        return False
+    return all(isinstance(v, int) and _INT_MIN <= v <= _INT_MAX for v in ints)
+
+
+def _took_size(socket: object, flags: object, size: int) -> bool:
+    """_took for the buffer procs: ``size`` (an int already) must not be negative."""
+    return size >= 0 and _took(socket, flags)
 
 
 def fcntl(fd: int, cmd: int, arg: int = 0) -> int:
@@ -269,7 +298,7 @@ def connect(s: int, name: SockAddr, namelen: int | None = None) -> int:
         return -1
     if _wait(s, True, -1) == -1:
         return -1
-    error = lib.ns_getsockopt_int(s, _SOL_SOCKET, _SO_ERROR)
+    error = lib.ns_getsockopt_int(s, _SOL_SOCKET, _SO_ERROR, 0)
     if error < _INT_MIN:
         return -1
     if error:
@@ -290,13 +319,39 @@ def send(socket: int, buffer: Buffer, length: int | None = None, flags: int = 0)
     Differs from Nim: takes a Python buffer, not a pointer; a signal does not fail the call
     (README, Differences from Nim, rows 13 and 19).
     """
+    if flags is _ZERO or type(flags) is int:  # not a bool (cffi refuses what is not an int)
+        kind = type(buffer)
+        if kind is bytes or kind is bytearray:
+            data = buffer if kind is bytes else _from_buffer(buffer)  # bytes: passed as they are
+            size = len(buffer)  # a bytearray's size is fixed while it is exported
+            if length is not None:
+                if type(length) is not int or length > size:  # negative: cffi refuses it
+                    size = -1
+                else:
+                    size = length
+            try:
+                while size >= 0:
+                    r: int = _ns_send(socket, data, size, flags, _LOW)
+                    if r >= 0 or (r != _CHECK and ffi.errno != _EINTR):
+                        return r
+                    if r == _CHECK:
+                        break
+            except BaseException:
+                _fast_failed(data, buffer, socket, flags, size)
+            else:
+                _end(data, buffer)
+    return _send(socket, buffer, length, flags)
+
+
+def _send(socket: Any, buffer: Any, length: Any, flags: Any) -> int:
+    """send's slow path: every argument checked in Python, then send(2) itself."""
     if type(socket) is not int or not 0 <= socket <= HANDLE_MAX:
         socket = handle(socket)
     if type(flags) is not int or not _INT_MIN <= flags <= _INT_MAX:
         flags = c_int(flags, "flags")
     if length is None and type(buffer) is bytes:  # cffi passes bytes as they are
         while True:
-            r: int = _send(socket, buffer, len(buffer), flags)
+            r: int = _sys_send(socket, buffer, len(buffer), flags)
             if r >= 0 or ffi.errno != _EINTR:
                 return r
     if length is None and type(buffer) is bytearray:
@@ -305,7 +360,7 @@ def send(socket: int, buffer: Buffer, length: int | None = None, flags: int = 0)
         data, size = _buffer(buffer, length, False)
     try:
         while True:
-            r = _send(socket, data, size, flags)
+            r = _sys_send(socket, data, size, flags)
             if r >= 0 or ffi.errno != _EINTR:
                 return r
     except BaseException:  # a signal handler raised: end the export now (see _buffer)
@@ -327,6 +382,27 @@ def recv(
     Differs from Nim: takes a Python buffer, not a pointer; a signal does not fail the call
     (README, Differences from Nim, rows 13 and 19).
     """
+    if (flags is _ZERO or type(flags) is int) and type(buffer) is bytearray:
+        data = _from_buffer(buffer)  # writable and contiguous; its size fixed while exported
+        size = len(buffer)
+        if length is not None:
+            size = length if type(length) is int and length <= size else -1
+        try:
+            while size >= 0:
+                r: int = _ns_recv(socket, data, size, flags, _LOW)
+                if r >= 0 or (r != _CHECK and ffi.errno != _EINTR):
+                    return r
+                if r == _CHECK:
+                    break
+        except BaseException:
+            _fast_failed(data, buffer, socket, flags, size)
+        else:
+            _release(data)
+    return _recv(socket, buffer, length, flags)
+
+
+def _recv(socket: Any, buffer: Any, length: Any, flags: Any) -> int:
+    """recv's slow path: every argument checked in Python, then recv(2) itself."""
     if type(socket) is not int or not 0 <= socket <= HANDLE_MAX:
         socket = handle(socket)
     if type(flags) is not int or not _INT_MIN <= flags <= _INT_MAX:
@@ -337,7 +413,7 @@ def recv(
         data, size = _buffer(buffer, length, True)
     try:
         while True:
-            r: int = _recv(socket, data, size, flags)
+            r: int = _sys_recv(socket, data, size, flags)
             if r >= 0 or ffi.errno != _EINTR:
                 return r
     except BaseException:  # a signal handler raised: end the export now (see _buffer)
@@ -366,6 +442,30 @@ def sendto(
     Differs from Nim: takes a Python buffer, not a pointer; a signal does not fail the call
     (README, Differences from Nim, rows 13 and 19).
     """
+    if (flags is _ZERO or type(flags) is int) and tolen is None and isinstance(to, SockAddr):
+        kind = type(buffer)
+        if kind is bytes or kind is bytearray:
+            data = buffer if kind is bytes else _from_buffer(buffer)
+            size = len(buffer)
+            if length is not None:
+                size = length if type(length) is int and length <= size else -1
+            sa, salen = to._sa, to._len
+            try:
+                while size >= 0:
+                    r: int = _ns_sendto(socket, data, size, flags, sa, salen, _LOW)
+                    if r >= 0 or (r != _CHECK and ffi.errno != _EINTR):
+                        return r
+                    if r == _CHECK:
+                        break
+            except BaseException:
+                _fast_failed(data, buffer, socket, flags, size)
+            else:
+                _end(data, buffer)
+    return _sendto(socket, buffer, length, flags, to, tolen)
+
+
+def _sendto(socket: Any, buffer: Any, length: Any, flags: Any, to: Any, tolen: Any) -> int:
+    """sendto's slow path: every argument checked in Python, then sendto(2) itself."""
     if type(socket) is not int or not 0 <= socket <= HANDLE_MAX:
         socket = handle(socket)
     if type(flags) is not int or not _INT_MIN <= flags <= _INT_MAX:
@@ -379,13 +479,13 @@ def sendto(
         sa, salen = sockaddr(to, tolen, "to")
     if length is None and type(buffer) is bytes:  # cffi passes bytes as they are
         while True:
-            r: int = _sendto(socket, buffer, len(buffer), flags, sa, salen)
+            r: int = _sys_sendto(socket, buffer, len(buffer), flags, sa, salen)
             if r >= 0 or ffi.errno != _EINTR:
                 return r
     data, size = _buffer(buffer, length, False)
     try:
         while True:
-            r = _sendto(socket, data, size, flags, sa, salen)
+            r = _sys_sendto(socket, data, size, flags, sa, salen)
             if r >= 0 or ffi.errno != _EINTR:
                 return r
     except BaseException:  # a signal handler raised: end the export now (see _buffer)
@@ -413,6 +513,37 @@ def recvfrom(
     Differs from Nim: takes a Python buffer, not a pointer; a signal does not fail the call
     (README, Differences from Nim, rows 13 and 19).
     """
+    if (flags is _ZERO or type(flags) is int) and type(buffer) is bytearray:
+        if address is None:
+            sa = _NULL
+        elif isinstance(address, SockAddr):
+            sa = address._sa
+        else:
+            return _recvfrom(socket, buffer, length, flags, address)
+        data = _from_buffer(buffer)
+        size = len(buffer)
+        if length is not None:
+            size = length if type(length) is int and length <= size else -1
+        try:
+            while size >= 0:  # ns_recvfrom: recvfrom(2) giving count | sender's length << 32
+                r: int = _ns_recvfrom(socket, data, size, flags, sa, _LOW)
+                if r >= 0:
+                    if address is not None:
+                        address._len = r >> 32
+                    return r & 0xFFFFFFFF
+                if r != _CHECK and ffi.errno != _EINTR:
+                    return -1
+                if r == _CHECK:
+                    break
+        except BaseException:
+            _fast_failed(data, buffer, socket, flags, size)
+        else:
+            _release(data)
+    return _recvfrom(socket, buffer, length, flags, address)
+
+
+def _recvfrom(socket: Any, buffer: Any, length: Any, flags: Any, address: Any) -> int:
+    """recvfrom's slow path: every argument checked in Python, then recvfrom(2) itself."""
     if type(socket) is not int or not 0 <= socket <= HANDLE_MAX:
         socket = handle(socket)
     if type(flags) is not int or not _INT_MIN <= flags <= _INT_MAX:
@@ -427,7 +558,7 @@ def recvfrom(
         data, size = _buffer(buffer, length, True)
     try:
         while True:  # ns_recvfrom: recvfrom(2) giving count | sender's length << 32
-            r: int = _ns_recvfrom(socket, data, size, flags, sa)
+            r: int = _ns_recvfrom(socket, data, size, flags, sa, 0)
             if r >= 0 or ffi.errno != _EINTR:
                 break
     except BaseException:  # a signal handler raised: end the export now (see _buffer)
@@ -438,6 +569,24 @@ def recvfrom(
     if address is not None:
         address._len = r >> 32
     return r & 0xFFFFFFFF
+
+
+def _end(data: Any, buffer: object) -> None:
+    """End the export a fast path made of a bytearray (bytes are passed as they are)."""
+    if data is not buffer:
+        _release(data)
+
+
+def _fast_failed(data: Any, buffer: object, socket: object, flags: object, size: int) -> None:
+    """A fast path's ``except`` clause: end the export now (see _buffer), then re-raise what
+    is being handled unless it is cffi refusing an argument (no system call was made, and
+    the slow path raises the error that names the proc, or converts an int-like). An error
+    raised when the C call returned (a signal handler's, the system call done) propagates.
+    ``size`` -1: a bad length, checked by the slow path."""
+    _end(data, buffer)
+    error = sys.exc_info()[1]
+    if not isinstance(error, (TypeError, OverflowError)) or _took_size(socket, flags, size):
+        raise  # noqa: PLE0704 - the exception of the caller's except clause
 
 
 @overload
@@ -596,16 +745,26 @@ def getSockOptInt(socket: int, level: int, optname: int) -> int:
 
     Raises OSError if the call fails; TypeError or ValueError for a bad argument.
     """
+    if type(level) is int and type(optname) is int:  # not bools (cffi refuses non-ints)
+        try:
+            value: int = _ns_getsockopt_int(socket, level, optname, _LOW)
+        except (TypeError, OverflowError):
+            if _took(socket, level, optname):
+                raise  # a signal handler's, when the call returned
+            value = _CHECK_OPT
+        if value >= _INT_MIN:
+            return value
+        if value != _CHECK_OPT:
+            fail(f"getSockOptInt({socket}, {level}, {optname})")
+    return _getSockOptInt(socket, level, optname)
+
+
+def _getSockOptInt(socket: Any, level: Any, optname: Any) -> int:
+    """getSockOptInt's slow path: every argument checked in Python."""
     if type(socket) is not int or not 0 <= socket <= HANDLE_MAX:
         socket = handle(socket)
-    if type(level) is not int or type(optname) is not int:  # cffi would take a bool
-        level, optname = c_int(level, "level"), c_int(optname, "optname")
-    try:
-        value: int = _ns_getsockopt_int(socket, level, optname)
-    except OverflowError:  # say which, in the style of every other range error
-        c_int(level, "level")
-        c_int(optname, "optname")
-        raise
+    level, optname = c_int(level, "level"), c_int(optname, "optname")
+    value: int = _ns_getsockopt_int(socket, level, optname, 0)
     if value < _INT_MIN:
         fail(f"getSockOptInt({socket}, {level}, {optname})")
     return value
@@ -619,20 +778,27 @@ def setSockOptInt(socket: int, level: int, optname: int, optval: int) -> None:
 
     Raises OSError if the call fails; TypeError or ValueError for a bad argument.
     """
+    if type(level) is int and type(optname) is int and type(optval) is int:  # not bools
+        try:
+            r: int = _ns_setsockopt_int(socket, level, optname, optval, _LOW)
+        except (TypeError, OverflowError):
+            if _took(socket, level, optname, optval):
+                raise  # a signal handler's, when the call returned
+            r = _CHECK
+        if r == 0:
+            return
+        if r != _CHECK:
+            fail(f"setSockOptInt({socket}, {level}, {optname}, {optval})")
+    _setSockOptInt(socket, level, optname, optval)
+
+
+def _setSockOptInt(socket: Any, level: Any, optname: Any, optval: Any) -> None:
+    """setSockOptInt's slow path: every argument checked in Python."""
     if type(socket) is not int or not 0 <= socket <= HANDLE_MAX:
         socket = handle(socket)
-    if type(level) is not int or type(optname) is not int or type(optval) is not int:
-        # cffi would take a bool
-        level, optname = c_int(level, "level"), c_int(optname, "optname")
-        optval = c_int(optval, "optval")
-    try:
-        r = lib.ns_setsockopt_int(socket, level, optname, optval)
-    except OverflowError:  # say which, in the style of every other range error
-        c_int(level, "level")
-        c_int(optname, "optname")
-        c_int(optval, "optval")
-        raise
-    if r == -1:
+    level, optname = c_int(level, "level"), c_int(optname, "optname")
+    optval = c_int(optval, "optval")
+    if _ns_setsockopt_int(socket, level, optname, optval, 0) == -1:
         fail(f"setSockOptInt({socket}, {level}, {optname}, {optval})")
 
 
@@ -648,11 +814,31 @@ def setBlocking(s: int, blocking: bool) -> None:
     Differs from Nim: Nim makes two ``fcntl`` calls, with the same result (README, Differences
     from Nim, row 15).
     """
-    if type(s) is not int or not 0 <= s <= HANDLE_MAX:
-        s = handle(s)
-    if blocking is not True and blocking is not False:
-        blocking = flag(blocking, "blocking")
-    if (_ns_blocking(s) if blocking else _ns_nonblocking(s)) == -1:
+    try:  # ns_blocking and ns_nonblocking check the handle as with _LOW
+        r: int = (
+            _ns_blocking(s)
+            if blocking is True
+            else _ns_nonblocking(s)
+            if blocking is False
+            else _CHECK
+        )
+    except (TypeError, OverflowError):
+        if _took(s):
+            raise  # a signal handler's, when the call returned
+        r = _CHECK
+    if r:
+        _setBlocking(s, blocking, r)
+
+
+def _setBlocking(s: Any, blocking: Any, r: int) -> None:
+    """setBlocking's slow path: every argument checked in Python after a _CHECK; the error."""
+    if r == _CHECK:
+        if type(s) is not int or not 0 <= s <= HANDLE_MAX:
+            s = handle(s)
+        if type(blocking) is not bool:
+            blocking = flag(blocking, "blocking")
+        r = lib.ns_set_blocking(s, blocking)
+    if r == -1:
         fail(f"setBlocking({s}, {blocking})")
 
 
