@@ -72,7 +72,7 @@ def _buffer(data: Any, length: int | None, writable: bool, what: str = "buffer")
         return view, size
     if type(length) is not int or not 0 <= length <= size:
         try:
-            c_int(length, "length", 0, size)
+            length = c_int(length, "length", 0, size)  # an int-like one converted
         except BaseException:
             # An export must not outlive a failed call: a traceback in a reference cycle
             # would keep it, and CPython < 3.12.6 crashes collecting a memoryview with one.

@@ -11,6 +11,7 @@ import json
 import os
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import textwrap
@@ -205,3 +206,44 @@ def test_sigint_raises_keyboardinterrupt(what: str, capsys: pytest.CaptureFixtur
     assert result["raised"] == "KeyboardInterrupt"
     with capsys.disabled():
         print(f"\nSIGINT in {what}: KeyboardInterrupt, child gone {took * 1000:.0f} ms later")
+
+
+@pytest.mark.parametrize("error", [TypeError, OverflowError])
+@pytest.mark.parametrize("proc", ["recv", "recvfrom"])
+def test_a_handlers_type_error_is_not_taken_for_a_bad_argument(
+    proc: str, error: type[Exception]
+) -> None:
+    """The fast paths take a TypeError or OverflowError at their C call for cffi refusing an
+    argument, and retry through the slow path. One that a signal handler raised when the
+    call returned (every argument fine) must propagate instead: a retry would receive again
+    (here it would wait for data that never comes; SO_RCVTIMEO ends it with -1)."""
+
+    def raising(signum: int, frame: object) -> None:
+        raise error("from the handler")
+
+    old = signal.signal(signal.SIGUSR1, raising)
+    a, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM)
+    try:
+        a.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, struct.pack("ll", 10, 0))
+        main = threading.main_thread()
+        tid = main.native_id
+        assert tid is not None
+
+        def interrupt() -> None:
+            wait_asleep(tid)
+            time.sleep(0.05)
+            signal.pthread_kill(main.ident, signal.SIGUSR1)  # type: ignore[arg-type]
+
+        t = threading.Thread(target=interrupt)
+        t.start()
+        buf = bytearray(64)
+        with pytest.raises(error, match="from the handler"):
+            if proc == "recv":
+                ns.recv(a.fileno(), buf)
+            else:
+                ns.recvfrom(a.fileno(), buf, None, 0, ns.Sockaddr_storage())
+        t.join()
+    finally:
+        signal.signal(signal.SIGUSR1, old)
+        a.close()
+        b.close()
