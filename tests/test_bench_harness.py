@@ -5,6 +5,7 @@ callgrind counts (run.py --callgrind-parent) run their jobs. No timing is assert
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -23,16 +24,53 @@ import workloads  # noqa: E402
 ROWS = [w for w in workloads.all_workloads(1) if "localhost" not in w.key and "5,000" not in w.key]
 
 
+def _open_handles() -> set[str] | None:
+    return set(os.listdir("/proc/self/fd")) if os.path.isdir("/proc/self/fd") else None
+
+
 @pytest.mark.parametrize("w", ROWS, ids=[w.key for w in ROWS])
 def test_every_loop_runs_and_checks(w: workloads.Workload) -> None:
+    before = _open_handles()
     w.setup()
     try:
         for side in ("ours", "stdlib", "bare"):
             getattr(w, side)(2)  # each loop raises RuntimeError on a wrong result
     finally:
         w.close()
+    assert _open_handles() == before, "a loop left a handle open"
     assert w.bare_does, "a bare loop is described under the table"
+    assert w.versus, "the stdlib counterpart is described under the table"
     assert w.icount > 0 or not w.calibrate  # counted, or W7 (one whole transfer per sample)
+
+
+def test_the_rows() -> None:
+    keys = [w.key for w in workloads.all_workloads(1)]
+    assert len(set(keys)) == len(keys)
+    for key in ("W2 accept+close", "W3 selectWrite 1 writable", "W6 setSockOptInt"):
+        assert key in keys
+
+
+def test_accept_leaves_the_backlog_empty() -> None:
+    """Each iteration accepts the one connection it made: none is left waiting, so no
+    accept of the next iteration (or sample) waits or takes a stale connection."""
+    (w,) = [w for w in ROWS if w.key == "W2 accept+close"]
+    w.setup()
+    try:
+        for side in ("ours", "stdlib", "bare"):
+            getattr(w, side)(20)
+            assert workloads.ns.selectRead([w.server], 0) == 0, side
+    finally:
+        w.close()
+
+
+def test_select_write_keeps_its_list() -> None:
+    (w,) = [w for w in ROWS if w.key.startswith("W3 selectWrite")]
+    w.setup()
+    try:
+        w.ours(5)
+        assert w.fds == [w.handle]
+    finally:
+        w.close()
 
 
 def test_a_changed_c_helper_fails_loudly() -> None:
@@ -48,6 +86,7 @@ def test_callgrind_children_run_their_jobs() -> None:
     job, each reported with its pid and exit status 0."""
     jobs = [["W9 setBlocking", side, 3, 1] for side in ("ours", "stdlib", "bare")]
     jobs.append(["W6 getSockOptInt", "bare", 2, 1])
+    jobs += [["W2 accept+close", side, 3, 1] for side in ("ours", "stdlib", "bare")]
     out = subprocess.run(
         [sys.executable, str(BENCH / "run.py"), "--callgrind-parent", "1"],
         input=json.dumps(jobs),
