@@ -112,3 +112,24 @@ def test_a_failing_child_is_reported() -> None:
     (report,) = [json.loads(line) for line in out.stdout.splitlines()]
     assert report[4] != 0
     assert "no_such_side" in out.stderr
+
+
+def test_callgrind_runs_the_interpreter_behind_a_wrapper(tmp_path: Path) -> None:
+    """Run through a wrapper script (as the sid chroot's venvs are), the interpreter that
+    valgrind is given is the binary itself, with the sys.path the wrapper's name gave it;
+    run directly, it is sys.executable, unchanged."""
+    if not os.path.exists("/proc/self/exe"):
+        pytest.skip("no /proc/self/exe")
+    real = os.path.realpath(sys.executable)
+    wrapper = tmp_path / "python"
+    wrapper.write_text(f'#!/bin/bash\nexec -a "$0" {real} "$@"\n')
+    wrapper.chmod(0o755)
+    code = (
+        f"import sys, json; sys.path.insert(0, {str(BENCH)!r}); sys.argv = ['run.py']; "
+        "import run; print(json.dumps(run._interpreter()))"
+    )
+    direct = json.loads(subprocess.check_output([sys.executable, "-c", code], text=True))
+    assert direct == [sys.executable, {}]
+    exe, env = json.loads(subprocess.check_output([str(wrapper), "-c", code], text=True))
+    assert os.path.realpath(exe) == real
+    assert str(BENCH) in env["PYTHONPATH"].split(os.pathsep)
