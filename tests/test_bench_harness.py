@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -133,3 +134,57 @@ def test_callgrind_runs_the_interpreter_behind_a_wrapper(tmp_path: Path) -> None
     exe, env = json.loads(subprocess.check_output([str(wrapper), "-c", code], text=True))
     assert os.path.realpath(exe) == real
     assert str(BENCH) in env["PYTHONPATH"].split(os.pathsep)
+
+
+RESULTS = sorted((BENCH / "results").glob("*.json"))
+README = BENCH.parent / "README.md"
+
+
+def test_the_readme_is_what_the_results_make() -> None:
+    """README.md's Performance section is exactly what benchmarks/readme.py makes from the
+    runs in benchmarks/results/ (rewrite it with `python benchmarks/readme.py
+    benchmarks/results/*.json`)."""
+    import readme
+
+    assert [p.name for p in RESULTS] == ["cpython-3.11.json", "cpython-3.14.json", "pypy.json"]
+    runs = [json.loads(p.read_text()) for p in RESULTS]
+    text = README.read_text()
+    assert readme.splice(text, readme.render(runs)) == text
+    assert [r["interpreter"].split()[0] for r in runs] == ["CPython", "CPython", "PyPy"]
+    keys = [w.key for w in workloads.all_workloads(1024)]
+    for run in runs:  # every row of the harness is in every run (W7 of any size)
+        assert [re.sub(r" \d+ MiB$", "", r["workload"]) for r in run["results"]] == keys
+
+
+def test_readme_check_and_write(tmp_path: Path) -> None:
+    import readme
+
+    copy = tmp_path / "README.md"
+    text = README.read_text()
+    begin, end = text.index(readme.BEGIN), text.index(readme.END)
+    copy.write_text(text[:begin] + text[begin:end].replace("|", "!", 1) + text[end:])
+    args = ["--readme", str(copy), *map(str, RESULTS)]
+    assert readme.main(["--check", *args]) == 1
+    assert readme.main(args) == 0
+    assert copy.read_text() == text
+    assert readme.main(["--check", *args]) == 0
+    copy.write_text("no markers\n")
+    with pytest.raises(ValueError, match="performance:begin"):
+        readme.main(args)
+
+
+def test_readme_digits_follow_the_noise() -> None:
+    import readme
+
+    assert readme.ratio(1.234, 1.20, 1.25) == ("1.23", "1.20-1.25")
+    assert readme.ratio(1.234, 1.10, 1.40) == ("1.2", "1.1-1.4")
+    assert readme.ratio(0.864, 0.69, 0.87) == ("0.9", "0.7-0.9")
+    assert readme.count(19887.4) == "19.9 k"
+    assert readme.count(602.4) == "602"
+    assert readme.count(1851.0) == "1.85 k"
+    assert readme.count(999.6) == "1.00 k"
+    assert readme.count(4976526.0) == "4.98 M"
+    assert readme.count(12.345) == "12.3"
+    assert readme.samples({"argv": ["--quick", "--reps", "9"]}) == (3, 0.05)
+    assert readme.samples({"argv": ["--reps", "11", "--time=0.5"]}) == (11, 0.5)
+    assert readme.samples({"argv": []}) == (7, 0.25)
