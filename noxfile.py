@@ -145,11 +145,12 @@ def docs(session: nox.Session) -> None:
     session.run("python", "tools/docs.py", *session.posargs)
 
 
-@nox.session(python=["3.11", "pypy3"])
+@nox.session(python=["3.11", "3.14", "pypy3"], venv_backend="venv")
 def bench(session: nox.Session) -> None:
     """Each workload through nativesockets, the stdlib and bare cffi calls: wall-clock ratios,
     and on CPython instructions per operation by callgrind (``-- --no-instructions`` skips
-    them)."""
+    them). 3.14 runs in the sid chroot (its valgrind too); a ``--json`` path must be inside
+    the checkout, which the chroot sees at the same path."""
     session.install(*(["--ignore-requires-python"] if session.python in DEBIAN_PYPY else []), ".")
     session.run("python", "benchmarks/run.py", *session.posargs)
 

@@ -166,6 +166,8 @@ def _child(key: str, side: str, n: int, warm: int, bulk_mib: int) -> None:
     The marker first: what the child inherited from its parent goes into a dump of its own,
     and the child's last part counts only what it did itself."""
     os.getppid()  # the marker
+    if not key:  # the marker alone: how many dumps one call of it makes (see _callgrind)
+        return
     (w,) = [w for w in all_workloads(bulk_mib) if w.key == key]
     fn = getattr(w, side)
     w.setup()
@@ -199,11 +201,26 @@ def _fork_jobs(bulk_mib: int) -> None:
         print(json.dumps([key, side, n, pid, status]), flush=True)
 
 
+def _interpreter() -> tuple[str, dict[str, str]]:
+    """The interpreter for valgrind to run, and what to add to its environment. Where
+    ``sys.executable`` leads to a script, not to this binary (the sid chroot's wrapper, which
+    execs the interpreter under the venv's name), valgrind would count the shell and run the
+    interpreter untraced: run the binary itself, with this process's ``sys.path``."""
+    try:
+        exe = os.readlink("/proc/self/exe")
+    except OSError:  # no /proc (macOS, the BSDs): no wrapper there either
+        return sys.executable, {}
+    if os.path.realpath(sys.executable) == os.path.realpath(exe):
+        return sys.executable, {}
+    return exe, {"PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+
+
 def _callgrind(jobs: list[tuple[str, str, int, int]], bulk_mib: int) -> dict[Any, Any]:
     """Run ``jobs`` in forked children of one interpreter under callgrind; for each job
     ``(key, side, n)``, the instructions its child executed after the marker (or, for a
     child that failed, the error)."""
-    env = dict(os.environ, PYTHONHASHSEED="0", PYTHONDONTWRITEBYTECODE="1")
+    python, extra = _interpreter()
+    env = dict(os.environ, PYTHONHASHSEED="0", PYTHONDONTWRITEBYTECODE="1", **extra)
     with tempfile.TemporaryDirectory(prefix="nsbench-cg") as tmp:
         cmd = [
             "valgrind",
@@ -212,26 +229,36 @@ def _callgrind(jobs: list[tuple[str, str, int, int]], bulk_mib: int) -> dict[Any
             f"--dump-before={MARKER}",
             "--dump-line=no",
             "-q",
-            sys.executable,
+            python,
             os.path.abspath(__file__),
             "--callgrind-parent",
             str(bulk_mib),
         ]
-        proc = subprocess.run(cmd, env=env, input=json.dumps(jobs), capture_output=True, text=True)
+        # first a child that only calls the marker: one dump per function callgrind knows by
+        # the marker's name (Python's os_getppid and libc's getppid; an interpreter built
+        # with LTO may have inlined the first), the same number in every child
+        todo = [("", "marker", 0, 0), *jobs]
+        proc = subprocess.run(cmd, env=env, input=json.dumps(todo), capture_output=True, text=True)
         if proc.returncode != 0:
             raise RuntimeError(f"callgrind parent failed: {proc.stderr.strip()[-500:]}")
         out: dict[Any, Any] = {}
+        marks = 0
         for line in proc.stdout.splitlines():
             key, side, n, pid, status = json.loads(line)
+            dumps = sorted(p for p in os.listdir(tmp) if p.split(".")[1] == str(pid))
+            if not key:
+                marks = len(dumps) - 1
+                if status != 0 or marks < 1 or dumps[0] != f"cg.{pid}":
+                    raise RuntimeError(f"callgrind: the marker's child gave {dumps}")
+                continue
             if status != 0:
                 why = [x for x in proc.stderr.splitlines() if x.startswith(f"{key} {side}:")]
                 out[key, side, n] = RuntimeError(why[-1] if why else f"{side}: status {status}")
                 continue
-            parts = sorted(p for p in os.listdir(tmp) if p.split(".")[1] == str(pid))
-            # cg.PID.1 and cg.PID.2: the marker's two names (Python's and libc's);
-            # cg.PID: from the marker to the end. Any other dump: something else called it.
-            if parts != [f"cg.{pid}", f"cg.{pid}.1", f"cg.{pid}.2"]:
-                raise RuntimeError(f"{key} {side}: unexpected callgrind dumps {parts}")
+            # cg.PID.1...: the marker's dumps, as many as the marker's child made; cg.PID:
+            # from the marker to the end. Any other dump: something else called it.
+            if dumps != [f"cg.{pid}", *(f"cg.{pid}.{i}" for i in range(1, marks + 1))]:
+                raise RuntimeError(f"{key} {side}: unexpected callgrind dumps {dumps}")
             with open(os.path.join(tmp, f"cg.{pid}")) as f:
                 total = [int(x.split()[1]) for x in f if x.startswith("summary:")]
             out[key, side, n] = total[0]

@@ -21,6 +21,7 @@ import os
 import select
 import shutil
 import socket
+import struct
 import tempfile
 import threading
 from typing import Any, Callable
@@ -222,6 +223,91 @@ class CreateClose(Workload):
                 raise RuntimeError("ns_socket/ns_close")
 
 
+class AcceptClose(Workload):
+    """W2 accept+close: a listening TCP socket on 127.0.0.1; each iteration one client
+    connects, the listener's side accepts it and closes the accepted handle, then the client
+    closes. The client's part (bare cffi calls: ``ns_socket``, ``connect``, ``ns_close``, the
+    cheapest) is the same code on the three sides, so only the accept and the close of the
+    accepted handle differ. One connection in, one accepted: the backlog never holds more
+    than one, so no accept waits. The listener has SO_LINGER 0, which the accepted sockets
+    inherit: their close resets the connection, so no TIME_WAIT piles up over the run."""
+
+    key = "W2 accept+close"
+    unit = "connections"
+    target = 0.0
+    versus = "server_sock.accept() then .close() of the accepted socket"
+    icount = 500
+    bare_does = (
+        'lib.ns_accept(fd, 0, ffi.new("struct ns_name *"), NULL, NULL), lib.ns_close '
+        "(the peer's text is made in Python: ffi.buffer, os.fsdecode)"
+    )
+
+    def setup(self) -> None:
+        server = ns.createNativeSocket(ns.AF_INET, ns.SOCK_STREAM, ns.IPPROTO_TCP)
+        _check(ns.bindAddr(server, ns.Sockaddr_in(LOOPBACK, 0)) == 0, "bindAddr")
+        _check(ns.listen(server) == 0, "listen")
+        self.server = server
+        self.to = ns.Sockaddr_in(LOOPBACK, ns.getSockName(server))
+        self.socks = _wrap(server)
+        self.socks[0].setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self._socket, self._connect = _c("ns_socket", 4), _c("connect", 3)
+        self._close = _c("ns_close", 1)
+        self.client_args = int(ns.AF_INET), int(ns.SOCK_STREAM), int(ns.IPPROTO_TCP), 0
+
+    def close(self) -> None:
+        _unwrap(self.socks)
+        ns.close(self.server)
+
+    def _connected(self) -> int:
+        """The client, connected: the listener has one connection waiting."""
+        c: int = self._socket(*self.client_args)
+        if c < 0 or self._connect(c, self.to._sa, self.to._len) != 0:
+            raise RuntimeError(f"client connect (errno {ffi.errno})")
+        return c
+
+    def _done(self, c: int) -> None:
+        if self._close(c) != 0:
+            raise RuntimeError("client close")
+
+    def ours(self, n: int) -> None:
+        server, accept, close, invalid = self.server, ns.accept, ns.close, ns.osInvalidSocket
+        connected, done = self._connected, self._done
+        for _ in range(n):
+            c = connected()
+            peer, text = accept(server)
+            if peer == invalid:
+                raise RuntimeError("accept")
+            close(peer)
+            if text != LOOPBACK:
+                raise RuntimeError("accept's peer")
+            done(c)
+
+    def stdlib(self, n: int) -> None:
+        accept = self.socks[0].accept
+        connected, done = self._connected, self._done
+        for _ in range(n):
+            c = connected()
+            peer, addr = accept()
+            peer.close()
+            if addr[0] != LOOPBACK:
+                raise RuntimeError("accept's peer")
+            done(c)
+
+    def bare(self, n: int) -> None:
+        fd, accept, close = self.server, _c("ns_accept", 5), _c("ns_close", 1)
+        new, null, size = ffi.new, ffi.NULL, len(LOOPBACK)
+        connected, done = self._connected, self._done
+        for _ in range(n):
+            c = connected()
+            peer = new("struct ns_name *")
+            h = accept(fd, 0, peer, null, null)
+            if h < 0 or peer.len != size:
+                raise RuntimeError("ns_accept")
+            if close(h) != 0:
+                raise RuntimeError("ns_close")
+            done(c)
+
+
 class SelectIdle(Workload):
     """W3: selectRead on idle UDP sockets, timeout 0.
 
@@ -320,6 +406,46 @@ class SelectIdle(Workload):
             fds = handles[:]
             if poll(new("ns_handle[]", fds), count, 0, 0, 2) != 0:
                 raise RuntimeError("ns_poll")
+
+
+class SelectWritable(Workload):
+    """W3 selectWrite: one idle UDP socket, which is writable, timeout 0. The call returns 1
+    and leaves the list as it was (its one handle is ready), so the loops need no copy."""
+
+    key = "W3 selectWrite 1 writable"
+    unit = "calls"
+    target = 0.0
+    versus = "select.select([], [h], [], 0)"
+    icount = 3000
+    bare_does = "lib.ns_poll1(h, 1, 0)"
+
+    def setup(self) -> None:
+        self.handle = ns.createNativeSocket(ns.AF_INET, ns.SOCK_DGRAM, ns.IPPROTO_UDP)
+        _check(self.handle >= 0, "createNativeSocket")
+        if self.handle >= 1024:
+            raise RuntimeError("W3: handle above FD_SETSIZE; close other files first")
+        self.fds = [self.handle]
+
+    def close(self) -> None:
+        ns.close(self.handle)
+
+    def ours(self, n: int) -> None:
+        fds, select_write = self.fds, ns.selectWrite
+        for _ in range(n):
+            if select_write(fds, 0) != 1:  # the list is left with its one handle
+                raise RuntimeError("selectWrite")
+
+    def stdlib(self, n: int) -> None:
+        fds, sel = self.fds, select.select
+        for _ in range(n):
+            if not sel([], fds, [], 0)[1]:
+                raise RuntimeError("select")
+
+    def bare(self, n: int) -> None:
+        h, poll1 = self.handle, _c("ns_poll1", 3)
+        for _ in range(n):
+            if poll1(h, 1, 0) != 1:
+                raise RuntimeError("ns_poll1")
 
 
 class Resolve(Workload):
@@ -437,6 +563,51 @@ class SockOpt(Workload):
             get(h, level, opt)
             if get(h, level, opt) < 0:  # a failure is below INT_MIN; the size is positive
                 raise RuntimeError("ns_getsockopt_int")
+
+
+class SetSockOpt(SockOpt):
+    """W6 setSockOptInt: setSockOptInt(SOL_SOCKET, SO_RCVBUF, 65536) on a TCP socket (W6's
+    socket, set up and closed as there)."""
+
+    key = "W6 setSockOptInt"
+    unit = "calls"
+    per_iter = 4
+    target = 0.0
+    versus = "sock.setsockopt(SOL_SOCKET, SO_RCVBUF, 65536) on the same socket"
+    icount = 1000
+    bare_does = "lib.ns_setsockopt_int(h, SOL_SOCKET, SO_RCVBUF, 65536)"
+    value = 65536
+
+    def ours(self, n: int) -> None:  # a failure raises OSError
+        h, set_opt, v = self.handle, ns.setSockOptInt, self.value
+        level, opt = ns.SOL_SOCKET, ns.SO_RCVBUF
+        for _ in range(n):
+            set_opt(h, level, opt, v)
+            set_opt(h, level, opt, v)
+            set_opt(h, level, opt, v)
+            set_opt(h, level, opt, v)
+
+    def stdlib(self, n: int) -> None:  # a failure raises OSError
+        set_opt, v = self.socks[0].setsockopt, self.value
+        level, opt = socket.SOL_SOCKET, socket.SO_RCVBUF
+        for _ in range(n):
+            set_opt(level, opt, v)
+            set_opt(level, opt, v)
+            set_opt(level, opt, v)
+            set_opt(level, opt, v)
+
+    def bare(self, n: int) -> None:
+        h, set_opt, v = self.handle, _c("ns_setsockopt_int", 4), self.value
+        level, opt = int(ns.SOL_SOCKET), int(ns.SO_RCVBUF)
+        for _ in range(n):
+            # each 0 on success: `or` goes on to the next call, a failure stops at once
+            if (
+                set_opt(h, level, opt, v)
+                or set_opt(h, level, opt, v)
+                or set_opt(h, level, opt, v)
+                or set_opt(h, level, opt, v)
+            ):
+                raise RuntimeError("ns_setsockopt_int")
 
 
 CHUNK = 64 * 1024
@@ -764,15 +935,18 @@ def all_workloads(bulk_mib: int) -> list[Workload]:
         PingPong(unix=True),
         PingPong(unix=True, length=True),
         CreateClose(),
+        AcceptClose(),
         SelectIdle(1),
         SelectIdle(64),
         SelectIdle(1000),
         SelectIdle(5000),
         SelectIdle(5000, register_each_call=True),
+        SelectWritable(),
         Resolve("127.0.0.1"),
         Resolve("localhost"),
         ByteOrder(),
         SockOpt(),
+        SetSockOpt(),
         Bulk(bulk_mib),
         Datagrams(batched=False),
         Datagrams(batched=False, length=True),

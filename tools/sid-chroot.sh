@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # A Debian sid chroot with CPython 3.14, CPython 3.15 and PyPy 3.11 for the nox `tests`
-# sessions of those interpreters (Debian 12 has none of them).
+# sessions of those interpreters (Debian 12 has none of them), and `bench` on 3.14.
 #
 #   tools/sid-chroot.sh setup      build the chroot, or reuse the one already built (idempotent)
 #   tools/sid-chroot.sh run CMD..  run CMD inside it (cwd kept), in a private mount namespace
@@ -29,8 +29,9 @@ CACHE=${NATIVESOCKETS_SID_CACHE:-/var/cache/nativesockets}
 ROOT=$CACHE/sid
 BIN=$CACHE/bin
 MIRROR=${NATIVESOCKETS_SID_MIRROR:-http://deb.debian.org/debian}
+# valgrind: the instruction counts of `nox -s bench-3.14` (benchmarks/run.py)
 PACKAGES=(python3.14-dev python3.14-venv python3.15-dev python3.15-venv
-    pypy3-dev pypy3-venv gcc libc6-dev libffi-dev)
+    pypy3-dev pypy3-venv gcc libc6-dev libffi-dev valgrind)
 # name on PATH -> interpreter inside the chroot
 INTERPRETERS=(python3.14:/usr/bin/python3.14 python3.15:/usr/bin/python3.15 pypy3.11:/usr/bin/pypy3.11)
 # Changing the package list or the layout rebuilds the chroot on the next setup.
