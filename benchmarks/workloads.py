@@ -112,7 +112,7 @@ class PingPong(Workload):
     versus = "sock.send / sock.recv_into on the same connected pair"
 
     icount = 600
-    bare_does = "lib.send(h, msg, 64, 0) / lib.recv(h, ffi.from_buffer(buf), 64, 0)"
+    bare_does = "lib.ns_send(h, msg, 64, 0, 2) / lib.ns_recv(h, ffi.from_buffer(buf), 64, 0, 2)"
 
     def __init__(self, unix: bool, length: bool = False) -> None:
         self.unix = unix
@@ -185,11 +185,11 @@ class PingPong(Workload):
     def bare(self, n: int) -> None:  # the same with or without the length: C takes one
         _, a, b = self.handles
         buf_a, buf_b = self.buf_a, self.buf_b
-        send, recv, view = _c("send", 4), _c("recv", 4), ffi.from_buffer
+        send, recv, view = _c("ns_send", 5), _c("ns_recv", 5), ffi.from_buffer
         for _ in range(n):
-            if send(a, MSG, 64, 0) != 64 or recv(b, view(buf_b), 64, 0) != 64:
+            if send(a, MSG, 64, 0, 2) != 64 or recv(b, view(buf_b), 64, 0, 2) != 64:
                 raise RuntimeError("ping")
-            if send(b, view(buf_b), 64, 0) != 64 or recv(a, view(buf_a), 64, 0) != 64:
+            if send(b, view(buf_b), 64, 0, 2) != 64 or recv(a, view(buf_a), 64, 0, 2) != 64:
                 raise RuntimeError("pong")
 
 
@@ -526,7 +526,7 @@ class SockOpt(Workload):
     target = 0.80
     versus = "sock.getsockopt(SOL_SOCKET, SO_RCVBUF) on the same socket"
     icount = 1000
-    bare_does = "lib.ns_getsockopt_int(h, SOL_SOCKET, SO_RCVBUF)"
+    bare_does = "lib.ns_getsockopt_int(h, SOL_SOCKET, SO_RCVBUF, 2)"
 
     def setup(self) -> None:
         self.handle = ns.createNativeSocket()
@@ -555,13 +555,13 @@ class SockOpt(Workload):
             get(level, opt)
 
     def bare(self, n: int) -> None:
-        h, get = self.handle, _c("ns_getsockopt_int", 3)
+        h, get = self.handle, _c("ns_getsockopt_int", 4)
         level, opt = int(ns.SOL_SOCKET), int(ns.SO_RCVBUF)
         for _ in range(n):
-            get(h, level, opt)
-            get(h, level, opt)
-            get(h, level, opt)
-            if get(h, level, opt) < 0:  # a failure is below INT_MIN; the size is positive
+            get(h, level, opt, 2)
+            get(h, level, opt, 2)
+            get(h, level, opt, 2)
+            if get(h, level, opt, 2) < 0:  # a failure is below INT_MIN; the size is positive
                 raise RuntimeError("ns_getsockopt_int")
 
 
@@ -575,7 +575,7 @@ class SetSockOpt(SockOpt):
     target = 0.0
     versus = "sock.setsockopt(SOL_SOCKET, SO_RCVBUF, 65536) on the same socket"
     icount = 1000
-    bare_does = "lib.ns_setsockopt_int(h, SOL_SOCKET, SO_RCVBUF, 65536)"
+    bare_does = "lib.ns_setsockopt_int(h, SOL_SOCKET, SO_RCVBUF, 65536, 2)"
     value = 65536
 
     def ours(self, n: int) -> None:  # a failure raises OSError
@@ -597,15 +597,15 @@ class SetSockOpt(SockOpt):
             set_opt(level, opt, v)
 
     def bare(self, n: int) -> None:
-        h, set_opt, v = self.handle, _c("ns_setsockopt_int", 4), self.value
+        h, set_opt, v = self.handle, _c("ns_setsockopt_int", 5), self.value
         level, opt = int(ns.SOL_SOCKET), int(ns.SO_RCVBUF)
         for _ in range(n):
             # each 0 on success: `or` goes on to the next call, a failure stops at once
             if (
-                set_opt(h, level, opt, v)
-                or set_opt(h, level, opt, v)
-                or set_opt(h, level, opt, v)
-                or set_opt(h, level, opt, v)
+                set_opt(h, level, opt, v, 2)
+                or set_opt(h, level, opt, v, 2)
+                or set_opt(h, level, opt, v, 2)
+                or set_opt(h, level, opt, v, 2)
             ):
                 raise RuntimeError("ns_setsockopt_int")
 
@@ -625,7 +625,9 @@ class Bulk(Workload):
     target = 0.95
     calibrate = False
     versus = "sock.sendall / sock.recv_into(buf) on the same TCP pair"
-    bare_does = "lib.send(h, data, 65536, 0) / lib.recv(h, ffi.from_buffer(buf), 65536, 0)"
+    bare_does = (
+        "lib.ns_send(h, data, 65536, 0, 2) / lib.ns_recv(h, ffi.from_buffer(buf), 65536, 0, 2)"
+    )
 
     def __init__(self, mib: int) -> None:
         self.total = mib * 1024 * 1024
@@ -713,13 +715,13 @@ class Bulk(Workload):
     def bare(self, n: int) -> None:
         _, a, b = self.handles
         total, buf = self.total, self.buf
-        send, recv, view = _c("send", 4), _c("recv", 4), ffi.from_buffer
+        send, recv, view = _c("ns_send", 5), _c("ns_recv", 5), ffi.from_buffer
         data = bytes(CHUNK)
 
         def sender() -> None:
             left = total
             while left:
-                sent = send(a, data, CHUNK if left >= CHUNK else left, 0)
+                sent = send(a, data, CHUNK if left >= CHUNK else left, 0, 2)
                 if sent <= 0:
                     raise RuntimeError("send")
                 left -= sent
@@ -727,7 +729,7 @@ class Bulk(Workload):
         def receiver() -> None:
             got = 0
             while got < total:
-                r = recv(b, view(buf), CHUNK, 0)
+                r = recv(b, view(buf), CHUNK, 0, 2)
                 if r <= 0:
                     raise RuntimeError("recv")
                 got += r
@@ -765,8 +767,8 @@ class Datagrams(Workload):
             'ffi.new("size_t[]", 32), ffi.new("struct sockaddr *[]", [a._sa...]), '
             'ffi.new("socklen_t[]", 32), 0, NULL)'
             if batched
-            else "lib.sendto(h, msg, 64, 0, sa, salen) / "
-            "lib.ns_recvfrom(h, ffi.from_buffer(buf), 2048, 0, sa)"
+            else "lib.ns_sendto(h, msg, 64, 0, sa, salen, 2) / "
+            "lib.ns_recvfrom(h, ffi.from_buffer(buf), 2048, 0, sa, 2)"
         )
         if length:
             self.key += ", length passed"
@@ -880,14 +882,14 @@ class Datagrams(Workload):
                         raise RuntimeError("ns_recv_many")
                     got += k
             return
-        sendto, recvfrom = _c("sendto", 6), _c("ns_recvfrom", 5)
+        sendto, recvfrom = _c("ns_sendto", 7), _c("ns_recvfrom", 6)
         sender = self.senders[0]._sa
         for _ in range(n):
             for _ in range(BATCH):
-                if sendto(s, MSG, 64, 0, sa, salen) != 64:
+                if sendto(s, MSG, 64, 0, sa, salen, 2) != 64:
                     raise RuntimeError("sendto")
             for _ in range(BATCH):
-                if recvfrom(r, view(buf), 2048, 0, sender) & 0xFFFFFFFF != 64:
+                if recvfrom(r, view(buf), 2048, 0, sender, 2) & 0xFFFFFFFF != 64:
                     raise RuntimeError("ns_recvfrom")
 
 
