@@ -322,7 +322,9 @@ def send(socket: int, buffer: Buffer, length: int | None = None, flags: int = 0)
     if flags is _ZERO or type(flags) is int:  # not a bool (cffi refuses what is not an int)
         kind = type(buffer)
         if kind is bytes or kind is bytearray:
-            data = buffer if kind is bytes else _from_buffer(buffer)  # bytes: passed as they are
+            data: Any = (
+                buffer if kind is bytes else _from_buffer(buffer)
+            )  # bytes: passed as they are
             size = len(buffer)  # a bytearray's size is fixed while it is exported
             if length is not None:
                 if type(length) is not int or length > size:  # negative: cffi refuses it
@@ -445,7 +447,7 @@ def sendto(
     if (flags is _ZERO or type(flags) is int) and tolen is None and isinstance(to, SockAddr):
         kind = type(buffer)
         if kind is bytes or kind is bytearray:
-            data = buffer if kind is bytes else _from_buffer(buffer)
+            data: Any = buffer if kind is bytes else _from_buffer(buffer)
             size = len(buffer)
             if length is not None:
                 size = length if type(length) is int and length <= size else -1
