@@ -329,7 +329,7 @@ class SelectIdle(Workload):
         self.target = 0.80 if count == 1 else 1.0 if count >= 1000 else 0.0
         self.icount = {1: 3000, 64: 800, 1000: 80}.get(count, 20)
         self.bare_does = (
-            "lib.ns_poll1(h, 0, 0) on the copy's one handle"
+            "lib.ns_poll1(h, 0, 0, 2) on the copy's one handle"
             if count == 1
             else 'lib.ns_poll(ffi.new("ns_handle[]", copy), n, 0, 0, 2)'
         )
@@ -395,10 +395,10 @@ class SelectIdle(Workload):
         cffi converts from the list."""
         handles = self.handles
         if len(handles) == 1:
-            poll1 = _c("ns_poll1", 3)
+            poll1 = _c("ns_poll1", 4)
             for _ in range(n):
                 fds = handles[:]
-                if poll1(fds[0], 0, 0) != 0:
+                if poll1(fds[0], 0, 0, 2) != 0:
                     raise RuntimeError("ns_poll1")
             return
         poll, new, count = _c("ns_poll", 5), ffi.new, len(handles)
@@ -417,7 +417,7 @@ class SelectWritable(Workload):
     target = 0.0
     versus = "select.select([], [h], [], 0)"
     icount = 3000
-    bare_does = "lib.ns_poll1(h, 1, 0)"
+    bare_does = "lib.ns_poll1(h, 1, 0, 2)"
 
     def setup(self) -> None:
         self.handle = ns.createNativeSocket(ns.AF_INET, ns.SOCK_DGRAM, ns.IPPROTO_UDP)
@@ -442,9 +442,9 @@ class SelectWritable(Workload):
                 raise RuntimeError("select")
 
     def bare(self, n: int) -> None:
-        h, poll1 = self.handle, _c("ns_poll1", 3)
+        h, poll1 = self.handle, _c("ns_poll1", 4)
         for _ in range(n):
-            if poll1(h, 1, 0) != 1:
+            if poll1(h, 1, 0, 2) != 1:
                 raise RuntimeError("ns_poll1")
 
 

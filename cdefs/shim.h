@@ -46,8 +46,9 @@ long long ns_getsockopt_int(ns_handle s, int level, int optname, ns_handle low);
 int ns_setsockopt_int(ns_handle s, int level, int optname, int value, ns_handle low);
 /* -2, before any system call: a handle below low (Python passes 2, then 0: see posix.c) */
 int ns_poll(ns_handle *handles, int n, int for_write, int timeout_ms, ns_handle low);
-/* ns_poll for one handle, with no array: 1 ready, 0 not, -1 failure, -2 a negative handle. */
-int ns_poll1(ns_handle s, int for_write, int timeout_ms);
+/* ns_poll for one handle, with no array: 1 ready, 0 not, -1 failure; NS_CHECK for a handle
+ * below low or a timeout below -1, before any system call. */
+int ns_poll1(ns_handle s, int for_write, int timeout_ms, ns_handle low);
 /* getaddrinfo(3) with the hints as numbers and flags, AI_V4MAPPED for AF_INET6, and the service the
  * decimal port (0..65535; NULL for SOCK_RAW). Returns the list, or NULL with the EAI_* code
  * in ns_gai_error() (per thread; with EAI_SYSTEM the system's error is the call's errno). */

@@ -491,12 +491,12 @@ static int ns_recv_many(ns_handle s, void **bufs, size_t *lens, size_t size, int
 /* ---- the hot paths' scalar helpers (cdefs/shim.h; measured by benchmarks/run.py) -----
  * Scalars in and out: cheaper through cffi than arrays and out-parameters. */
 
-static int ns_poll1(ns_handle s, int for_write, int timeout_ms)
+static int ns_poll1(ns_handle s, int for_write, int timeout_ms, ns_handle low)
 {
     struct pollfd p;
     int r;
-    if (s < 0)
-        return -2;
+    if (s < low || timeout_ms < -1)
+        return NS_CHECK;
     p.fd = s;
     p.events = for_write ? POLLOUT : POLLIN;
     p.revents = 0;

@@ -301,13 +301,13 @@ static int ns_poll(ns_handle *handles, int n, int for_write, int timeout_ms, ns_
 }
 
 /* ns_poll for one handle, with no array: 1 ready, 0 not, -1 failure, -2 a negative handle. */
-static int ns_poll1(ns_handle s, int for_write, int timeout_ms)
+static int ns_poll1(ns_handle s, int for_write, int timeout_ms, ns_handle low)
 {
     struct timeval tv, *ptv = NULL;
     fd_set set, errors;
     int r;
-    if (s < 0)
-        return -2;
+    if (s < low || timeout_ms < -1)
+        return NS_CHECK;
     if (timeout_ms >= 0) {
         tv.tv_sec = timeout_ms / 1000;
         tv.tv_usec = (timeout_ms % 1000) * 1000;

@@ -52,6 +52,7 @@ _CHECK_OPT = lib.NS_CHECK_OPT
 _ZERO = 0
 _HANDLE_MIN = -HANDLE_MAX - 1  # the C type's range (cffi's OverflowError outside it)
 _NULL = ffi.NULL
+_new_unzeroed = ffi.new_allocator(should_clear_after_alloc=False)  # filled at once by cffi
 _HANDLE_SIZE = ffi.sizeof("ns_handle")
 _HANDLE_FORMAT = "i" if _HANDLE_SIZE == 4 else "q"
 _PACK_HANDLES = sys.implementation.name == "cpython"  # PyPy's JIT converts faster itself
@@ -846,7 +847,7 @@ def _setBlocking(s: Any, blocking: Any, r: int) -> None:
 
 def _wait(s: int, for_write: bool, timeout: int) -> int:
     while True:
-        r: int = _ns_poll1(s, for_write, timeout)
+        r: int = _ns_poll1(s, for_write, timeout, 0)
         if r != -1 or ffi.errno != _EINTR:
             return r
 
@@ -873,8 +874,9 @@ def _handle_array(handles: list[Any], n: int) -> Any:
         arr = _new("ns_handle[]", n)
         _memmove(arr, data, n * _HANDLE_SIZE)
         return arr
-    try:
-        return _new("ns_handle[]", handles)
+    try:  # our own copy: converting the caller's list would run its items' __index__, which
+        # can change it mid-conversion (PyPy's cffi then reads past it: tests/test_mutation.py)
+        return _new_unzeroed("ns_handle[]", handles)
     except (TypeError, OverflowError):  # cffi takes no __index__: convert each handle once
         return _new("ns_handle[]", [handle(h) for h in handles])
 
@@ -906,7 +908,7 @@ def _select(fds: list[int], timeout: int, for_write: bool) -> int:
         # one valid handle: a scalar for the C side, no array to fill and read back
         deadline = monotonic() + timeout / 1000 if timeout > 0 else 0.0
         while True:
-            r: int = _ns_poll1(one, for_write, timeout)
+            r: int = _ns_poll1(one, for_write, timeout, 0)
             if r != -1 or ffi.errno != _EINTR:
                 break
             if timeout > 0:
@@ -960,6 +962,21 @@ def selectRead(readfds: list[int], timeout: int = 500) -> int:
     Differs from Nim: Nim's ``select(2)`` writes past ``fd_set`` for handles >=
     ``FD_SETSIZE`` and reorders the list (README, Differences from Nim, rows 1 and 13).
     """
+    if type(readfds) is list and type(timeout) is int and timeout <= 0 and len(readfds) == 1:
+        try:
+            (one,) = readfds  # the snapshot of a one-handle list
+        except ValueError:  # another thread changed it since len()
+            return _select(readfds, timeout, False)
+        try:  # the handle and the timeout checked by C; 0 or -1: no deadline to keep
+            r: int = _ns_poll1(one, 0, timeout, _LOW)
+        except (TypeError, OverflowError):
+            if _took(one, timeout):
+                raise  # a signal handler's, when the call returned
+            r = _CHECK
+        if r >= 0 or (r == -1 and ffi.errno != _EINTR):
+            if r == 0:
+                readfds.clear()
+            return r
     return _select(readfds, timeout, False)
 
 
@@ -974,4 +991,19 @@ def selectWrite(writefds: list[int], timeout: int = 500) -> int:
 
     Differs from Nim: as ``selectRead`` (README, Differences from Nim, rows 1 and 13).
     """
+    if type(writefds) is list and type(timeout) is int and timeout <= 0 and len(writefds) == 1:
+        try:
+            (one,) = writefds  # the snapshot of a one-handle list
+        except ValueError:  # another thread changed it since len()
+            return _select(writefds, timeout, True)
+        try:  # the handle and the timeout checked by C; 0 or -1: no deadline to keep
+            r: int = _ns_poll1(one, 1, timeout, _LOW)
+        except (TypeError, OverflowError):
+            if _took(one, timeout):
+                raise  # a signal handler's, when the call returned
+            r = _CHECK
+        if r >= 0 or (r == -1 and ffi.errno != _EINTR):
+            if r == 0:
+                writefds.clear()
+            return r
     return _select(writefds, timeout, True)

@@ -129,9 +129,12 @@ def test_callgrind_runs_the_interpreter_behind_a_wrapper(tmp_path: Path) -> None
         f"import sys, json; sys.path.insert(0, {str(BENCH)!r}); sys.argv = ['run.py']; "
         "import run; print(json.dumps(run._interpreter()))"
     )
-    direct = json.loads(subprocess.check_output([sys.executable, "-c", code], text=True))
+    # the children import the package this process imports: through the wrapper, the
+    # binary does not see this venv (as the chroot's does, by the venv's name it is given)
+    same = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+    direct = json.loads(subprocess.check_output([sys.executable, "-c", code], text=True, env=same))
     assert direct == [sys.executable, {}]
-    exe, env = json.loads(subprocess.check_output([str(wrapper), "-c", code], text=True))
+    exe, env = json.loads(subprocess.check_output([str(wrapper), "-c", code], text=True, env=same))
     assert os.path.realpath(exe) == real
     assert str(BENCH) in env["PYTHONPATH"].split(os.pathsep)
 
