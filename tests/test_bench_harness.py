@@ -118,24 +118,29 @@ def test_a_failing_child_is_reported() -> None:
 def test_callgrind_runs_the_interpreter_behind_a_wrapper(tmp_path: Path) -> None:
     """Run through a wrapper script (as the sid chroot's venvs are), the interpreter that
     valgrind is given is the binary itself, with the sys.path the wrapper's name gave it;
-    run directly, it is sys.executable, unchanged."""
+    run directly, it is sys.executable, unchanged. (This test's own interpreter may be
+    behind such a wrapper, in the chroot's sessions: both children run the binary.)"""
     if not os.path.exists("/proc/self/exe"):
         pytest.skip("no /proc/self/exe")
-    real = os.path.realpath(sys.executable)
+    real = os.readlink("/proc/self/exe")  # the binary, whatever ran this test's process
     wrapper = tmp_path / "python"
     wrapper.write_text(f'#!/bin/bash\nexec -a "$0" {real} "$@"\n')
     wrapper.chmod(0o755)
     code = (
         f"import sys, json; sys.path.insert(0, {str(BENCH)!r}); sys.argv = ['run.py']; "
-        "import run; print(json.dumps(run._interpreter()))"
+        "import run; print(json.dumps([sys.executable, run._interpreter()]))"
     )
     # the children import the package this process imports: through the wrapper, the
     # binary does not see this venv (as the chroot's does, by the venv's name it is given)
     same = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
-    direct = json.loads(subprocess.check_output([sys.executable, "-c", code], text=True, env=same))
-    assert direct == [sys.executable, {}]
-    exe, env = json.loads(subprocess.check_output([str(wrapper), "-c", code], text=True, env=same))
-    assert os.path.realpath(exe) == real
+    executable, direct = json.loads(
+        subprocess.check_output([real, "-c", code], text=True, env=same)
+    )
+    assert direct == [executable, {}]
+    _, (exe, env) = json.loads(
+        subprocess.check_output([str(wrapper), "-c", code], text=True, env=same)
+    )
+    assert os.path.realpath(exe) == os.path.realpath(real)
     assert str(BENCH) in env["PYTHONPATH"].split(os.pathsep)
 
 
