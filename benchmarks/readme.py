@@ -38,7 +38,8 @@ NOISE = (
     f"not within 0.01. So a median is given to two decimals where its range is narrower "
     f"than {WIDE:.2f}, else to one. Instructions per operation (callgrind, user space "
     "only, on CPython) do not move with the load: reruns agree within 0.01% (W8's stdlib "
-    "side within 0.3%), another environment within 0.2% (benchmarks/README.md), so they "
+    "side within 0.3%), another checkout or venv within 0.5% (benchmarks/README.md), so "
+    "they "
     "are given to three significant figures, and their ratio ours/bare (a cost ratio: "
     "1.15 is 15% more) to two decimals."
 )
