@@ -91,11 +91,6 @@ def _took(socket: object, *ints: object) -> bool:
     return all(isinstance(v, int) and _INT_MIN <= v <= _INT_MAX for v in ints)
 
 
-def _took_size(socket: object, flags: object, size: int) -> bool:
-    """_took for the buffer procs: ``size`` (an int already) must not be negative."""
-    return size >= 0 and _took(socket, flags)
-
-
 def fcntl(fd: int, cmd: int, arg: int = 0) -> int:
     """``fcntl`` for the commands whose argument is an int (POSIX only): ``F_GETFD``,
     ``F_SETFD``, ``F_GETFL``, ``F_SETFL``, ``F_DUPFD``, ``F_DUPFD_CLOEXEC``, ``F_GETOWN``,
@@ -326,7 +321,7 @@ def send(socket: int, buffer: Buffer, length: int | None = None, flags: int = 0)
             data: Any = (
                 buffer if kind is bytes else _from_buffer(buffer)
             )  # bytes: passed as they are
-            size = len(buffer)  # a bytearray's size is fixed while it is exported
+            size = len(data)  # from the snapshot: the bytes, or the export
             if length is not None:
                 if type(length) is not int or length > size:  # negative: cffi refuses it
                     size = -1
@@ -358,7 +353,8 @@ def _send(socket: Any, buffer: Any, length: Any, flags: Any) -> int:
             if r >= 0 or ffi.errno != _EINTR:
                 return r
     if length is None and type(buffer) is bytearray:
-        data, size = _from_buffer(buffer), len(buffer)
+        data = _from_buffer(buffer)
+        size = len(data)
     else:
         data, size = _buffer(buffer, length, False)
     try:
@@ -387,7 +383,7 @@ def recv(
     """
     if (flags is _ZERO or type(flags) is int) and type(buffer) is bytearray:
         data = _from_buffer(buffer)  # writable and contiguous; its size fixed while exported
-        size = len(buffer)
+        size = len(data)
         if length is not None:
             size = length if type(length) is int and length <= size else -1
         try:
@@ -411,7 +407,8 @@ def _recv(socket: Any, buffer: Any, length: Any, flags: Any) -> int:
     if type(flags) is not int or not _INT_MIN <= flags <= _INT_MAX:
         flags = c_int(flags, "flags")
     if length is None and type(buffer) is bytearray:  # always writable, always contiguous
-        data, size = _from_buffer(buffer), len(buffer)
+        data = _from_buffer(buffer)
+        size = len(data)
     else:
         data, size = _buffer(buffer, length, True)
     try:
@@ -449,7 +446,7 @@ def sendto(
         kind = type(buffer)
         if kind is bytes or kind is bytearray:
             data: Any = buffer if kind is bytes else _from_buffer(buffer)
-            size = len(buffer)
+            size = len(data)
             if length is not None:
                 size = length if type(length) is int and length <= size else -1
             sa, salen = to._sa, to._len
@@ -524,7 +521,7 @@ def recvfrom(
         else:
             return _recvfrom(socket, buffer, length, flags, address)
         data = _from_buffer(buffer)
-        size = len(buffer)
+        size = len(data)
         if length is not None:
             size = length if type(length) is int and length <= size else -1
         try:
@@ -556,7 +553,8 @@ def _recvfrom(socket: Any, buffer: Any, length: Any, flags: Any, address: Any) -
     else:
         sa = address._sa if isinstance(address, SockAddr) else sockaddr(address, None, "address")[0]
     if length is None and type(buffer) is bytearray:  # always writable, always contiguous
-        data, size = _from_buffer(buffer), len(buffer)
+        data = _from_buffer(buffer)
+        size = len(data)
     else:
         data, size = _buffer(buffer, length, True)
     try:
@@ -588,7 +586,7 @@ def _fast_failed(data: Any, buffer: object, socket: object, flags: object, size:
     ``size`` -1: a bad length, checked by the slow path."""
     _end(data, buffer)
     error = sys.exc_info()[1]
-    if not isinstance(error, (TypeError, OverflowError)) or _took_size(socket, flags, size):
+    if not isinstance(error, (TypeError, OverflowError)) or (size >= 0 and _took(socket, flags)):
         raise  # noqa: PLE0704 - the exception of the caller's except clause
 
 
@@ -818,13 +816,12 @@ def setBlocking(s: int, blocking: bool) -> None:
     from Nim, row 15).
     """
     try:  # ns_blocking and ns_nonblocking check the handle as with _LOW
-        r: int = (
-            _ns_blocking(s)
-            if blocking is True
-            else _ns_nonblocking(s)
-            if blocking is False
-            else _CHECK
-        )
+        if blocking is True:
+            r: int = _ns_blocking(s)
+        elif blocking is False:
+            r = _ns_nonblocking(s)
+        else:
+            r = _CHECK  # an int by its truth value, or not a bool: the slow path's flag()
     except (TypeError, OverflowError):
         if _took(s):
             raise  # a signal handler's, when the call returned

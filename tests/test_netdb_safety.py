@@ -267,21 +267,18 @@ def test_a_first_buffer_too_small_for_the_entry_grows_until_it_fits(
     with a buffer twice as large. Starting from 8 bytes, every entry needs several rounds."""
     import socket
 
-    big = {
-        "serv": ns.getServByName("http", "tcp"),
-        "port": ns.getServByPort(ns.Port(80), "tcp"),
-        "proto": ns.getProtoByName("udp"),
-        "host": ns.getHostByName("localhost"),
-        "addr": ns.getHostByAddr("127.0.0.1"),
-    }
+    def lookups() -> dict[str, object]:
+        return {
+            "serv": ns.getServByName("http", "tcp"),
+            "port": ns.getServByPort(ns.Port(80), "tcp"),
+            "proto": ns.getProtoByName("udp"),
+            "host": ns.getHostByName("localhost"),
+            "addr": ns.getHostByAddr("127.0.0.1"),
+        }
+
+    big = lookups()
     monkeypatch.setattr(netdb, "_FIRST_SIZE", 8)
-    small = {
-        "serv": ns.getServByName("http", "tcp"),
-        "port": ns.getServByPort(ns.Port(80), "tcp"),
-        "proto": ns.getProtoByName("udp"),
-        "host": ns.getHostByName("localhost"),
-        "addr": ns.getHostByAddr("127.0.0.1"),
-    }
+    small = lookups()
     assert small == big
     assert big["serv"].port == socket.getservbyname("http", "tcp")
     assert big["proto"] == socket.getprotobyname("udp")
